@@ -1,0 +1,166 @@
+"""Save and load one generator checkpoint: ``model.safetensors`` + ``config.json``.
+
+Layout (DESIGN.md): ``<root>/<arch>/epoch-<NNN>/{model.safetensors, config.json}``.  The
+config names the architecture and its constructor kwargs, so the checkpoint rebuilds its
+own model through the registry.  Only safetensors is read (no pickle from outside), and
+weights load with ``strict=True``: a partial or mismatched load is an error, never silent.
+Writes go to a temporary folder that is renamed into place, so a killed process never
+leaves a half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+LOG_NAME = "train_log.csv"
+FORMAT = "colorgan-checkpoint"
+_ARCH_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+_EPOCH_DIR = re.compile(r"^epoch-(\d{3,6})$")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupt or inconsistent; the message names it and what to do."""
+
+
+def check_arch_name(arch: str) -> str:
+    """Architecture names become folder names: allow only short lowercase identifiers."""
+    if not isinstance(arch, str) or not _ARCH_PATTERN.match(arch):
+        raise CheckpointError(f"invalid architecture name {arch!r}: use lowercase letters, digits, '_' or '-'")
+    return arch
+
+
+def epoch_dir_name(epoch: int) -> str:
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        raise CheckpointError(f"invalid epoch {epoch!r}: a non-negative integer is needed")
+    return f"epoch-{epoch:03d}"
+
+
+def parse_epoch_dir(name: str) -> int | None:
+    match = _EPOCH_DIR.match(name)
+    return int(match.group(1)) if match else None
+
+
+def checkpoint_dir(root: str | os.PathLike, arch: str, epoch: int) -> Path:
+    return Path(root) / check_arch_name(arch) / epoch_dir_name(epoch)
+
+
+def save_checkpoint(directory: str | os.PathLike, generator: torch.nn.Module, config: dict,
+                    dtype: str = "float32") -> Path:
+    """Write weights and config into ``directory`` atomically (replacing an older one)."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    state = {}
+    for name, tensor in generator.state_dict().items():
+        tensor = tensor.detach().to("cpu")
+        if dtype == "float16" and tensor.is_floating_point():
+            tensor = tensor.half()
+        state[name] = tensor.contiguous()
+    config = {"format": FORMAT, "version": 1, "dtype": dtype, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              **config}
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    try:
+        save_file(state, str(staging / WEIGHTS_NAME), metadata={"format": "pt", "arch": str(config.get("arch"))})
+        (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True))
+        _swap_into_place(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def _swap_into_place(staging: Path, directory: Path) -> None:
+    """Rename ``staging`` to ``directory``; an existing one is moved aside first, then deleted."""
+    old = None
+    if directory.exists():
+        old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+        os.replace(directory, old)
+    os.replace(staging, directory)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_config(directory: str | os.PathLike) -> dict:
+    directory = Path(directory)
+    path = directory / CONFIG_NAME
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {directory}: {CONFIG_NAME} is missing. "
+                              "Re-download or re-train this checkpoint.")
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"checkpoint {directory}: {CONFIG_NAME} is not valid JSON ({err}). "
+                              "Re-download or re-train this checkpoint.") from None
+    if not isinstance(config, dict) or "arch" not in config or not isinstance(config.get("kwargs", {}), dict):
+        raise CheckpointError(f"checkpoint {directory}: {CONFIG_NAME} lacks 'arch'/'kwargs'; "
+                              "it was not written by colorgan.")
+    check_arch_name(config["arch"])
+    return config
+
+
+def load_generator(directory: str | os.PathLike, device: str | torch.device = "cpu",
+                   config: dict | None = None) -> tuple[torch.nn.Module, dict]:
+    """Rebuild the generator a checkpoint describes and load its weights strictly, in eval mode."""
+    from colorgan.models import build_generator, generator_names
+
+    directory = Path(directory)
+    config = config if config is not None else read_config(directory)
+    arch = config["arch"]
+    if arch not in generator_names():
+        raise CheckpointError(f"checkpoint {directory} is for architecture {arch!r}, which this version "
+                              f"of colorgan does not have (known: {', '.join(generator_names())}). "
+                              "Update colorgan or pick another checkpoint.")
+    try:
+        model = build_generator(arch, **config.get("kwargs", {}))
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"checkpoint {directory}: its config does not build {arch!r}: {err}") from None
+    weights = directory / WEIGHTS_NAME
+    if not weights.is_file():
+        raise CheckpointError(f"checkpoint {directory}: {WEIGHTS_NAME} is missing. Re-download or re-train it.")
+    try:
+        state = load_file(str(weights), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"checkpoint {directory}: {WEIGHTS_NAME} is corrupt or truncated ({err}). "
+                              "Delete it and re-download or re-train.") from None
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        summary = str(err).splitlines()[0] if str(err) else "mismatch"
+        raise CheckpointError(f"checkpoint {directory}: the weights do not match the {arch!r} model its "
+                              f"config describes ({summary}). The files belong to different models; "
+                              "re-download or re-train the checkpoint.") from None
+    return model.to(device).eval(), config
+
+
+def scan_root(root: str | os.PathLike) -> list[tuple[str, int, Path]]:
+    """All (arch, epoch, folder) under a checkpoint root that have both files, sorted."""
+    root = Path(root)
+    found = []
+    if not root.is_dir():
+        return found
+    for arch_dir in sorted(p for p in root.iterdir() if p.is_dir() and _ARCH_PATTERN.match(p.name)):
+        for epoch_path in sorted(arch_dir.iterdir()):
+            epoch = parse_epoch_dir(epoch_path.name)
+            if epoch is not None and (epoch_path / WEIGHTS_NAME).is_file() and (epoch_path / CONFIG_NAME).is_file():
+                found.append((arch_dir.name, epoch, epoch_path))
+    return found
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write a small text file so that readers see the old or the new content, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)

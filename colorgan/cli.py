@@ -1,0 +1,205 @@
+"""``python -m colorgan``: list, colorize, evaluate, train, data (the contract in DESIGN.md).
+
+The commands are thin: they parse arguments and call the same modules the page uses.
+Errors users can fix (a bad photo, a missing checkpoint, a wrong recipe) print one clear
+line and exit with status 2; a batch carries on past a bad file and exits 1 at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    from colorgan.checkpoints import CheckpointError
+    from colorgan.config import RecipeError
+    from colorgan.images import ImageLoadError
+
+    try:
+        return args.run(args)
+    except (CheckpointError, RecipeError, ImageLoadError, FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m colorgan",
+                                     description="Colorize black-and-white photos with conditional GANs.")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("list", help="available checkpoints (arch, epoch, source)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_roots(p)
+    p.set_defaults(run=cmd_list)
+
+    p = sub.add_parser("colorize", help="colorize photos (files or folders) at full resolution")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders (searched recursively)")
+    _add_model_choice(p)
+    p.add_argument("--out", default="outputs", help="output folder for <stem>_color.png (default: outputs)")
+    p.add_argument("--strength", type=float, default=1.0, help="colour strength, 1 = as predicted")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    _add_roots(p)
+    p.set_defaults(run=cmd_colorize)
+
+    p = sub.add_parser("evaluate", help="PSNR, SSIM, CIEDE2000, colourfulness on a folder of colour photos")
+    p.add_argument("--data", required=True, help="folder of colour photos (ground truth)")
+    p.add_argument("--arch", default=None, help="architecture, or 'all' (default: the recommended one)")
+    p.add_argument("--epoch", default="latest", help="N, latest or all (default: latest)")
+    p.add_argument("--size", type=int, default=None, help="render size (default: each checkpoint's own)")
+    p.add_argument("--max-side", type=int, default=1024, help="shrink photos to this long side first (0: full size)")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON")
+    p.add_argument("--device", default="auto")
+    _add_roots(p)
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("train", help="train an architecture from a YAML recipe")
+    p.add_argument("--config", required=True, help="recipe, e.g. train/configs/unet.yaml")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="e.g. train.epochs=5 data.size=64")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (for logs)")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("data", help="dataset tools")
+    data_sub = p.add_subparsers(dest="data_command", required=True)
+    q = data_sub.add_parser("pairs", help="write the seed 000 paired format (gray | colour) from photos")
+    q.add_argument("src", help="folder of photos")
+    q.add_argument("dst", help="output folder")
+    q.add_argument("--size", type=int, default=256, help="side of each half (default 256: 256x512 pairs)")
+    q.set_defaults(run=cmd_data_pairs)
+    return parser
+
+
+def _add_model_choice(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--arch", default=None, help="architecture (default: the recommended one)")
+    p.add_argument("--epoch", default="latest", help="epoch number or latest (default)")
+    p.add_argument("--size", type=int, default=None, help="render size (default: the checkpoint's own)")
+
+
+def _add_roots(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", action="append", default=[], metavar="DIR",
+                   help="extra checkpoint root (repeatable; also COLORGAN_CHECKPOINTS)")
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_list(args) -> int:
+    from colorgan import hub
+
+    entries = hub.list_checkpoints(args.root)
+    if args.json:
+        print(json.dumps([e.as_dict() for e in entries], indent=2))
+        return 0
+    if not entries:
+        print("no checkpoints found (train one, or pass --root DIR)")
+        return 0
+    print(f"{'arch':<12} {'epoch':>5}  source")
+    for e in entries:
+        print(f"{e.arch:<12} {e.epoch:>5}  {e.source}")
+    return 0
+
+
+def cmd_colorize(args) -> int:
+    from colorgan import distributed, hub
+    from colorgan.images import ImageLoadError, load_rgb, save_png
+    from colorgan.pipeline import Colorizer
+
+    jobs = _collect_inputs(args.inputs, Path(args.out))
+    rank = distributed.info()
+    mine = jobs[rank.rank::rank.world_size]  # under torchrun each rank takes every world_size-th file
+    entry = hub.resolve(hub.list_checkpoints(args.root), args.arch, args.epoch)
+    device = distributed.pick_device(args.device, rank.local_rank)
+    colorizer = Colorizer.from_checkpoint(entry.path, device=device)
+    if rank.is_main:
+        print(f"colorizing {len(jobs)} photo(s) with {entry.arch} epoch {entry.epoch} ({entry.source}) on {device}"
+              + (f", {rank.world_size} processes" if rank.enabled else ""))
+    failures = 0
+    for source, target in tqdm(mine, desc="colorizing", unit="photo", disable=len(mine) < 2 or not sys.stderr.isatty()):
+        try:
+            photo = load_rgb(source)
+        except ImageLoadError as err:
+            print(f"skipped: {err}", file=sys.stderr)
+            failures += 1
+            continue
+        save_png(colorizer.colorize(photo, size=args.size, strength=args.strength), target)
+        print(f"{source} -> {target}")
+    return 1 if failures else 0
+
+
+def _collect_inputs(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
+    """(source, target) pairs; a folder's sub-folders are mirrored under ``out``."""
+    from colorgan.images import list_images
+
+    jobs = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for file in list_images(path):
+                relative = file.relative_to(path)
+                jobs.append((file, out / relative.parent / f"{relative.stem}_color.png"))
+        elif path.exists():
+            jobs.append((path, out / f"{path.stem}_color.png"))
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    if not jobs:
+        raise FileNotFoundError(f"no images found in {', '.join(inputs)}")
+    targets = [t for _, t in jobs]
+    if len(set(targets)) != len(targets):
+        raise ValueError("two inputs would write the same output file (same name); colorize them separately "
+                         "or put them in one folder")
+    return jobs
+
+
+def cmd_evaluate(args) -> int:
+    from colorgan import hub
+    from colorgan.evaluation import evaluate, load_references, markdown_table, write_json
+
+    entries = hub.list_checkpoints(args.root)
+    if args.arch == "all":
+        chosen_archs = hub.archs(entries)
+    else:
+        chosen_archs = [hub.resolve(entries, args.arch, "latest").arch]
+    selected = []
+    for arch in chosen_archs:
+        if args.epoch == "all":
+            selected += [e for e in entries if e.arch == arch]
+        else:
+            selected.append(hub.resolve(entries, arch, args.epoch))
+    photos = load_references(args.data, args.max_side or None)
+    rows = evaluate(selected, photos, size=args.size, device=args.device)
+    print(f"{len(photos)} photos from {args.data}\n")
+    print(markdown_table(rows))
+    if args.json:
+        write_json(rows, args.json, args.data)
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from colorgan.config import load_recipe
+    from colorgan.trainer import TrainingDiverged, train
+
+    recipe = load_recipe(args.config, args.overrides)
+    try:
+        train(recipe, progress=not args.no_progress)
+    except TrainingDiverged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def cmd_data_pairs(args) -> int:
+    from colorgan.data import write_pairs
+
+    written = write_pairs(args.src, args.dst, size=args.size)
+    print(f"wrote {len(written)} paired images ({args.size}x{2 * args.size}) to {args.dst}")
+    return 0

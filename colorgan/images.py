@@ -1,0 +1,209 @@
+"""Robust decoding of any photo a user may bring into an 8-bit RGB array.
+
+Families bring scans and phone pictures in every format: EXIF-rotated JPEGs, 16-bit TIFF
+scans, CMYK JPEGs from print shops, palette PNGs with transparency, animated GIFs.  Every
+one of them becomes an ``HxWx3 uint8`` array here, or raises :class:`ImageLoadError` with a
+message that says what to do.  Nothing else in colorgan decodes files.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import cv2
+import numpy as np
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+# 50 MP covers every phone and most scanners; beyond that a 2-CPU server runs out of memory.
+DEFAULT_MAX_PIXELS = int(os.environ.get("COLORGAN_MAX_PIXELS", 50_000_000))
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+
+ImageSource = Union[str, os.PathLike, bytes, BinaryIO, Image.Image, np.ndarray]
+
+
+class ImageLoadError(ValueError):
+    """A file could not be turned into a photo; the message tells the user what to do."""
+
+
+def _describe(source: ImageSource) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    return f"<{type(source).__name__}>"
+
+
+def _read_bytes(source: ImageSource) -> bytes:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise ImageLoadError(f"{path}: no such file. Check the path.")
+        if path.is_dir():
+            raise ImageLoadError(f"{path} is a folder, not an image file.")
+        return path.read_bytes()
+    if isinstance(source, bytes):
+        return source
+    return source.read()
+
+
+def load_rgb(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode ``source`` to an ``HxWx3 uint8`` RGB array, upright as the camera meant it.
+
+    Accepts a path, raw bytes, a binary file object, a PIL image or a numpy array.  EXIF
+    orientation is applied; alpha is composited on white; 16-bit and float data are scaled
+    to 8 bits; CMYK goes through its ICC profile when it has one; animations give their
+    first frame.  Images above ``max_pixels`` are refused before they are decoded.
+    """
+    if isinstance(source, np.ndarray):
+        return _array_to_rgb(source, "<array>", max_pixels)
+    if isinstance(source, Image.Image):
+        return _pil_to_rgb(source, "<PIL image>", max_pixels)
+    name = _describe(source)
+    data = _read_bytes(source)
+    if len(data) == 0:
+        raise ImageLoadError(f"{name} is empty (0 bytes). Choose a JPEG, PNG, WebP or TIFF photo.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            _check_size(image.size, name, max_pixels)
+            return _pil_to_rgb(image, name, max_pixels)
+    except ImageLoadError:
+        raise
+    except (UnidentifiedImageError, NotImplementedError, ValueError, OSError, SyntaxError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning, EOFError) as err:
+        pil_error = err
+    # Pillow cannot represent some layouts (16-bit RGB TIFF, for one); OpenCV can.
+    rgb = _decode_with_opencv(data, name, max_pixels)
+    if rgb is not None:
+        return rgb
+    raise _explain(pil_error, name)
+
+
+def _explain(err: BaseException, name: str) -> ImageLoadError:
+    if isinstance(err, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return ImageLoadError(f"{name} declares an enormous size ({err}). Resize it below "
+                              f"{DEFAULT_MAX_PIXELS / 1e6:.0f} megapixels first.")
+    if isinstance(err, UnidentifiedImageError):
+        return ImageLoadError(f"{name} is not an image colorgan can read. "
+                              "Use a JPEG, PNG, WebP, TIFF, BMP or GIF file.")
+    return ImageLoadError(f"{name} is corrupt or truncated ({err}). "
+                          "Re-export or re-download the photo and try again.")
+
+
+def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise ImageLoadError(f"{name} has no pixels ({width}x{height}).")
+    if width * height > max_pixels:
+        raise ImageLoadError(
+            f"{name} is {width}x{height} = {width * height / 1e6:.1f} megapixels, above the "
+            f"limit of {max_pixels / 1e6:.1f} MP. Resize it first (or raise COLORGAN_MAX_PIXELS).")
+
+
+def _pil_to_rgb(image: Image.Image, name: str, max_pixels: int) -> np.ndarray:
+    _check_size(image.size, name, max_pixels)
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)  # animated GIF / multi-page TIFF: the first frame is the photo
+    image.load()
+    image = ImageOps.exif_transpose(image)
+    mode = image.mode
+    if mode == "CMYK":
+        return np.asarray(_cmyk_to_rgb(image))
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return _array_to_rgb(np.asarray(image), name, max_pixels)
+    if mode == "P":
+        image = image.convert("RGBA") if "transparency" in image.info else image.convert("RGB")
+        mode = image.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(image.convert("RGB"))
+
+
+def _cmyk_to_rgb(image: Image.Image) -> Image.Image:
+    """Print-shop CMYK through its embedded ICC profile when present, else Pillow's formula."""
+    icc = image.info.get("icc_profile")
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
+                                             outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError):
+            pass
+    return image.convert("RGB")
+
+
+def _array_to_rgb(array: np.ndarray, name: str, max_pixels: int) -> np.ndarray:
+    """Scale any numeric array (gray or colour, 8/16-bit or float) to 8-bit RGB."""
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ImageLoadError(f"{name}: expected an HxW or HxWxC image array, got shape {array.shape}.")
+    _check_size((array.shape[1], array.shape[0]), name, max_pixels)
+    if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
+        raise ImageLoadError(f"{name}: {array.shape[2]} channels; expected 1, 3 or 4.")
+    if array.dtype == np.uint8:
+        out = array
+    elif np.issubdtype(array.dtype, np.floating):
+        values = np.nan_to_num(array.astype(np.float32))
+        scale = 1.0 if values.max(initial=0.0) <= 1.0 else 255.0
+        out = np.clip(values / scale * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    elif np.issubdtype(array.dtype, np.integer):
+        values = array.astype(np.int64)
+        # 16-bit containers: full 0..65535 range; a 32-bit 'I' image usually holds 16-bit data.
+        top = 65535 if values.max(initial=0) > 255 or array.dtype.itemsize >= 2 else 255
+        out = np.clip(values * 255 // top, 0, 255).astype(np.uint8)
+    elif array.dtype == bool:
+        out = array.astype(np.uint8) * 255
+    else:
+        raise ImageLoadError(f"{name}: unsupported pixel type {array.dtype}.")
+    if out.ndim == 2:
+        out = np.repeat(out[:, :, None], 3, axis=2)
+    elif out.shape[2] == 1:
+        out = np.repeat(out, 3, axis=2)
+    elif out.shape[2] == 4:
+        alpha = out[:, :, 3:4].astype(np.float32) / 255.0
+        out = (out[:, :, :3] * alpha + 255.0 * (1 - alpha) + 0.5).astype(np.uint8)
+    return np.ascontiguousarray(out)
+
+
+def _decode_with_opencv(data: bytes, name: str, max_pixels: int) -> np.ndarray | None:
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    decoded = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    if decoded is None:
+        return None
+    if decoded.ndim == 3 and decoded.shape[2] == 3:
+        decoded = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+    elif decoded.ndim == 3 and decoded.shape[2] == 4:
+        decoded = cv2.cvtColor(decoded, cv2.COLOR_BGRA2RGBA)
+    return _array_to_rgb(decoded, name, max_pixels)
+
+
+def save_png(rgb: np.ndarray, path: str | os.PathLike) -> Path:
+    """Write an RGB array as PNG atomically (a temp file then rename), never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    Image.fromarray(rgb).save(tmp, format="PNG")
+    os.replace(tmp, path)
+    return path
+
+
+def is_image_file(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def list_images(*roots: str | os.PathLike) -> list[Path]:
+    """Image files under each root (files are taken as given, folders searched recursively), sorted."""
+    found: list[Path] = []
+    for root in roots:
+        root = Path(root)
+        if root.is_file():
+            found.append(root)
+        elif root.is_dir():
+            found.extend(sorted(p for p in root.rglob("*") if is_image_file(p)))
+        else:
+            raise FileNotFoundError(f"{root}: no such file or folder.")
+    return found

@@ -1,0 +1,113 @@
+"""The path of one photo (DESIGN.md): full-resolution in, full-resolution colour out.
+
+    photo -> luma at full resolution (kept)
+          -> luma resized to the render size -> generator -> chroma
+          -> chroma gamut-clipped at render size -> upsampled (bilinear) to full size
+          -> joined with the ORIGINAL luma -> RGB
+
+Chroma is low-frequency, so a model that works at 256 px still gives a sharp 12 MP result:
+every detail comes from the photo's own luma.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from colorgan.checkpoints import load_generator
+from colorgan.color import AB_SCALE, clip_ab_to_gamut, get_space
+from colorgan.distributed import pick_device
+
+
+def render_shape(height: int, width: int, size: int) -> tuple[int, int]:
+    """The (h, w) the model sees: about ``size * size`` pixels, the photo's aspect kept.
+
+    Very long or thin photos are squeezed to at most 4:1, so a 1x65535 strip costs no more
+    than a square photo; the chroma is stretched back afterwards.
+    """
+    scale = size / math.sqrt(height * width)
+    low, high = max(8, size // 4), size * 4
+    return (min(high, max(low, round(height * scale))), min(high, max(low, round(width * scale))))
+
+
+class Colorizer:
+    """A loaded generator plus everything needed to colorize photos with it."""
+
+    def __init__(self, model: torch.nn.Module, config: dict, device: str | torch.device = "auto"):
+        self.device = pick_device(device) if isinstance(device, str) else device
+        self.model = model.to(self.device).eval()
+        if self.device.type == "cuda":
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.config = config
+        self.space = get_space(config.get("color_space", "lab"))
+        self.render_size = int(config.get("render_size", 256))
+
+    @classmethod
+    def from_checkpoint(cls, directory: str | Path, device: str | torch.device = "auto") -> "Colorizer":
+        target = pick_device(device) if isinstance(device, str) else device
+        model, config = load_generator(directory, device=target)
+        return cls(model, config, target)
+
+    @property
+    def name(self) -> str:
+        return f"{self.config.get('arch')} epoch {self.config.get('epoch')}"
+
+    def colorize(self, rgb: np.ndarray, size: int | None = None, strength: float = 1.0) -> np.ndarray:
+        """One HxWx3 uint8 photo (colour or gray) -> HxWx3 uint8 colorized, same size."""
+        return self.colorize_many([rgb], size=size, strength=strength)[0]
+
+    def colorize_many(self, photos: Sequence[np.ndarray], size: int | None = None, strength: float = 1.0,
+                      batch_size: int = 8) -> list[np.ndarray]:
+        """Colorize several photos, batching those that share a render shape."""
+        size = int(size or self.render_size)
+        if size < 8:
+            raise ValueError(f"render size {size} is too small; use at least 8 (the model was trained at "
+                             f"{self.render_size})")
+        lumas = [self.space.luma_np(photo) for photo in photos]
+        shapes = [render_shape(*luma.shape, size) for luma in lumas]
+        results: list[np.ndarray | None] = [None] * len(photos)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for index, shape in enumerate(shapes):
+            groups.setdefault(shape, []).append(index)
+        for (height, width), indices in groups.items():
+            for start in range(0, len(indices), batch_size):
+                chunk = indices[start:start + batch_size]
+                small = np.stack([_resize(lumas[i], width, height) for i in chunk])
+                chroma = self._predict(self.space.normalise_luma_np(small), small, strength)
+                for i, chroma_small in zip(chunk, chroma):
+                    full_h, full_w = lumas[i].shape
+                    chroma_full = _resize(chroma_small, full_w, full_h, cv2.INTER_LINEAR)
+                    results[i] = self.space.join_np(lumas[i], chroma_full.reshape(full_h, full_w, 2))
+        return results  # type: ignore[return-value]
+
+    @torch.inference_mode()
+    def _predict(self, luma_normalised: np.ndarray, luma_units: np.ndarray, strength: float) -> np.ndarray:
+        """NxHxW normalised luma -> NxHxWx2 chroma in the space's own units (gamut-safe for Lab)."""
+        x = torch.from_numpy(np.ascontiguousarray(luma_normalised, dtype=np.float32))[:, None].to(self.device)
+        if self.device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+            autocast = torch.autocast("cuda", dtype=torch.bfloat16)
+        else:
+            autocast = nullcontext()
+        with autocast:
+            chroma = self.model(x).float().clamp(-1, 1) * strength
+        if self.space.name == "lab":
+            l_channel = torch.from_numpy(np.ascontiguousarray(luma_units, dtype=np.float32))[:, None].to(self.device)
+            chroma = clip_ab_to_gamut(l_channel, chroma * AB_SCALE)
+            return chroma.permute(0, 2, 3, 1).cpu().numpy()
+        return self.space.chroma_units(chroma.permute(0, 2, 3, 1).cpu().numpy())
+
+
+def _resize(image: np.ndarray, width: int, height: int, interpolation: int | None = None) -> np.ndarray:
+    if image.shape[1] == width and image.shape[0] == height:
+        return image.astype(np.float32, copy=False)
+    if interpolation is None:
+        shrinking = width * height < image.shape[0] * image.shape[1]
+        interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(image.astype(np.float32, copy=False), (width, height), interpolation=interpolation)
