@@ -1,7 +1,9 @@
 """Training recipes: a YAML file per architecture, with ``section.key=value`` overrides.
 
 A recipe has three sections, ``model``, ``data`` and ``train``; every key has a default
-below, so a recipe states only what differs.  Unknown keys and wrong types are errors that
+below, so a recipe states only what differs.  ``base: _budget.yaml`` (a path relative to
+the recipe) merges another recipe underneath: all architectures share one training budget
+that way, so comparisons between them are fair.  Unknown keys and wrong types are errors that
 name the key and the valid choices, never silently ignored.
 """
 
@@ -52,6 +54,9 @@ class TrainConfig:
     lambda_l1: float = 100.0
     l1_warmup_epochs: int = 0               # epochs of L1 only before the adversarial loss starts
     real_label: float = 1.0                 # < 1: one-sided label smoothing (seed 003)
+    label_noise: float = 0.0                # seed 003: uniform noise of this size on D's targets
+    label_flip: float = 0.0                 # seed 003: probability of swapping real/fake targets for D
+    regression_loss: str = "l1"             # l1 or l2: the reconstruction term (seed 004 baseline)
     save_every: int = 1                     # checkpoint, samples and curve every N epochs
     sample_count: int = 4                   # fixed validation photos in the sample grid
     max_steps_per_epoch: int | None = None  # cap, for quick runs
@@ -88,15 +93,39 @@ def load_recipe(path: str | Path | None = None, overrides: list[str] | tuple[str
         path = Path(path)
         if not path.is_file():
             raise RecipeError(f"recipe {path} does not exist; see train/configs/ for the shipped ones")
-        try:
-            raw = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise RecipeError(f"recipe {path} is not valid YAML: {err}") from None
-        if not isinstance(raw, dict):
-            raise RecipeError(f"recipe {path} must be a mapping with model/data/train sections")
+        raw = _read_yaml(path)
     for item in overrides:
         _apply_override(raw, item)
     return recipe_from_dict(raw)
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A recipe file as a dict, with its ``base:`` recipes merged underneath."""
+    if path.resolve() in seen:
+        raise RecipeError(f"recipe {path} includes itself through base:")
+    if not path.is_file():
+        raise RecipeError(f"recipe {path} does not exist; see train/configs/ for the shipped ones")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise RecipeError(f"recipe {path} is not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise RecipeError(f"recipe {path} must be a mapping with model/data/train sections")
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    merged = _read_yaml(path.parent / str(base), seen + (path.resolve(),))
+    return _deep_merge(merged, raw)
+
+
+def _deep_merge(under: dict, over: dict) -> dict:
+    result = dict(under)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict) and key not in _FREE_DICTS:
+            result[key] = _deep_merge(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 def _apply_override(raw: dict, item: str) -> None:
@@ -207,6 +236,9 @@ def _validate(recipe: Recipe) -> None:
          "train.lambda_l1 must be > 0 when there is no discriminator (nothing would be learnt)"),
         (t.l1_warmup_epochs >= 0, "train.l1_warmup_epochs must be >= 0"),
         (0 < t.real_label <= 1, "train.real_label must be in (0, 1]"),
+        (0 <= t.label_noise < 0.5, "train.label_noise must be in [0, 0.5)"),
+        (0 <= t.label_flip < 0.5, "train.label_flip must be in [0, 0.5)"),
+        (t.regression_loss in ("l1", "l2"), "train.regression_loss must be l1 or l2"),
         (t.save_every >= 1, "train.save_every must be at least 1"),
         (t.save_dtype in ("float32", "float16"), "train.save_dtype must be float32 or float16"),
         (t.max_steps_per_epoch is None or t.max_steps_per_epoch >= 1, "train.max_steps_per_epoch must be >= 1 or null"),

@@ -44,3 +44,29 @@ class GANLoss(nn.Module):
 
 def l1_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(fake.float(), real.float())
+
+
+def regression_loss(kind: str, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """The reconstruction term: L1 (pix2pix, sharper) or L2 (seed 004 baseline option)."""
+    if kind == "l2":
+        return F.mse_loss(fake.float(), real.float())
+    return l1_loss(fake, real)
+
+
+def discriminator_targets(logits: torch.Tensor, is_real: bool, real_label: float = 1.0, noise: float = 0.0,
+                          flip: float = 0.0) -> torch.Tensor:
+    """Seed 003's stabilisers for D: smoothed real labels, noisy labels, occasionally flipped ones.
+
+    Each sample's target is real_label (or 0), moved by up to ``noise`` toward the other side,
+    and swapped with probability ``flip``.  The generator's own targets stay clean.
+    """
+    real = torch.full_like(logits, real_label)
+    fake = torch.zeros_like(logits)
+    if noise > 0:
+        real = real - noise * torch.rand_like(real)
+        fake = fake + noise * torch.rand_like(fake)
+    target = real if is_real else fake
+    if flip > 0:
+        swap = torch.rand(logits.shape[0], *([1] * (logits.dim() - 1)), device=logits.device) < flip
+        target = torch.where(swap, fake if is_real else real, target)
+    return target

@@ -29,7 +29,7 @@ from colorgan.checkpoints import LOG_NAME, atomic_write_text, checkpoint_dir, sa
 from colorgan.color import get_space
 from colorgan.config import Recipe
 from colorgan.data import PhotoDataset, photo_files, split_files
-from colorgan.losses import GANLoss, l1_loss
+from colorgan.losses import GANLoss, discriminator_targets, l1_loss, regression_loss
 from colorgan.models import build_discriminator, build_generator, count_parameters
 from colorgan.plots import plot_losses, read_log, save_grid
 
@@ -94,6 +94,7 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
     opt_g = _optimizer(generator, cfg_t.lr_g, cfg_t)
     opt_d = _optimizer(discriminator, cfg_t.lr_d, cfg_t) if discriminator else None
     gan_loss = GANLoss(cfg_t.gan_mode, real_label=cfg_t.real_label)
+    noisy_labels = (cfg_t.label_noise > 0 or cfg_t.label_flip > 0) and cfg_t.gan_mode != "hinge"
 
     start_epoch = 1
     state_path = out / "state" / "last.pt"
@@ -155,14 +156,20 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
                 with autocast():
                     pred_real = d_model(torch.cat([luma, chroma], dim=1))
                     pred_fake = d_model(torch.cat([luma, fake.detach()], dim=1))
-                loss_d_real = gan_loss(pred_real, True)
-                loss_d_fake = gan_loss(pred_fake, False)
+                if noisy_labels:
+                    targets = [discriminator_targets(p, real, cfg_t.real_label, cfg_t.label_noise, cfg_t.label_flip)
+                               for p, real in ((pred_real, True), (pred_fake, False))]
+                    loss_d_real = gan_loss(pred_real, True, target=targets[0])
+                    loss_d_fake = gan_loss(pred_fake, False, target=targets[1])
+                else:
+                    loss_d_real = gan_loss(pred_real, True)
+                    loss_d_fake = gan_loss(pred_fake, False)
                 loss_d = 0.5 * (loss_d_real + loss_d_fake)
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 opt_d.step()
                 d_terms = torch.stack([loss_d_real.detach(), loss_d_fake.detach(), loss_d.detach()])
-            loss_l1 = l1_loss(fake, chroma)
+            loss_l1 = regression_loss(cfg_t.regression_loss, fake, chroma)
             if adversarial:
                 with autocast():
                     pred_fake = d_model(torch.cat([luma, fake], dim=1))
@@ -218,7 +225,8 @@ def _optimizer(model: torch.nn.Module, lr: float, cfg_t) -> torch.optim.Optimize
 def _checkpoint_config(recipe: Recipe, generator, epoch: int, row: dict) -> dict:
     return {
         "arch": recipe.model.arch,
-        "kwargs": recipe.model.generator,
+        # "pretrained" only chooses the starting weights; a checkpoint carries all of its own.
+        "kwargs": {k: v for k, v in recipe.model.generator.items() if k != "pretrained"},
         "color_space": recipe.model.color_space,
         "render_size": recipe.data.size,
         "epoch": epoch,

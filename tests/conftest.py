@@ -1,0 +1,41 @@
+"""Shared fixtures: tiny synthetic photos generated inside the tests (no data downloads)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+REPO = Path(__file__).resolve().parent.parent
+
+
+def natural_photo(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A smooth, colourful, slightly noisy picture: gradients and blobs, like a real photo's chroma."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    y /= max(height, 1)
+    x /= max(width, 1)
+    channels = []
+    for c in range(3):
+        phase = rng.uniform(0, 6.3, 3)
+        channels.append(0.5 + 0.25 * np.sin(3 * x + phase[0]) + 0.25 * np.cos(4 * y + phase[1] + c))
+    image = np.stack(channels, axis=2) * 255 + rng.normal(0, 4, (height, width, 3))
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def photo_folder(tmp_path: Path) -> Path:
+    """train/ and val/ folders of small synthetic colour photos in mixed formats."""
+    for split, count in (("train", 6), ("val", 2)):
+        folder = tmp_path / "photos" / split
+        (folder / "sub").mkdir(parents=True)
+        for i in range(count):
+            rgb = natural_photo(40 + 7 * i, 56 - 3 * i, seed=i + (100 if split == "val" else 0))
+            target = folder / ("sub" if i % 2 else "") / f"p{i}.{'jpg' if i % 3 == 0 else 'png'}"
+            Image.fromarray(rgb).save(target, quality=95)
+    return tmp_path / "photos"
