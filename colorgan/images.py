@@ -152,8 +152,8 @@ def _array_to_rgb(array: np.ndarray, name: str, max_pixels: int) -> np.ndarray:
         out = np.clip(values / scale * 255.0 + 0.5, 0, 255).astype(np.uint8)
     elif np.issubdtype(array.dtype, np.integer):
         values = array.astype(np.int64)
-        # 16-bit containers: full 0..65535 range; a 32-bit 'I' image usually holds 16-bit data.
-        top = 65535 if values.max(initial=0) > 255 or array.dtype.itemsize >= 2 else 255
+        # uint16 is 16-bit data; a 32-bit 'I' image may hold 8- or 16-bit values: judge by range.
+        top = 65535 if array.dtype == np.uint16 or values.max(initial=0) > 255 else 255
         out = np.clip(values * 255 // top, 0, 255).astype(np.uint8)
     elif array.dtype == bool:
         out = array.astype(np.uint8) * 255

@@ -16,7 +16,8 @@ METRIC_NAMES = ("psnr", "ssim", "deltae2000", "colorfulness")
 
 def psnr(reference: np.ndarray, result: np.ndarray) -> float:
     """dB on 8-bit RGB; identical images give inf."""
-    return float(peak_signal_noise_ratio(reference, result, data_range=255))
+    with np.errstate(divide="ignore"):
+        return float(peak_signal_noise_ratio(reference, result, data_range=255))
 
 
 def ssim(reference: np.ndarray, result: np.ndarray) -> float:

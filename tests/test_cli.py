@@ -1,0 +1,143 @@
+"""The command line as users and scripts call it: list, colorize, evaluate, train, data; torchrun too."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorgan.cli import main
+from colorgan.images import load_rgb
+from tests.conftest import REPO, natural_photo
+from tests.test_trainer import TINY_RUN
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "COLORGAN_CHECKPOINTS": ""}
+
+
+@pytest.fixture(scope="module")
+def trained_root(tmp_path_factory):
+    """A tiny U-Net trained for 2 epochs through the CLI, as a checkpoint root."""
+    base = tmp_path_factory.mktemp("cli")
+    photos = base / "photos"
+    for split, count in (("train", 5), ("val", 2)):
+        (photos / split).mkdir(parents=True)
+        for i in range(count):
+            Image.fromarray(natural_photo(36 + i, 44, seed=i + 10 * len(split))).save(photos / split / f"{i}.png")
+    out = base / "runs"
+    code = main(["train", "--config", str(REPO / "train/configs/unet.yaml"), "--no-progress",
+                 f"data.train={photos / 'train'}", f"data.val={photos / 'val'}", f"train.out={out}",
+                 "train.epochs=2", *TINY_RUN])
+    assert code == 0
+    return out, photos
+
+
+def test_list_text_and_json(trained_root, capsys):
+    root, _ = trained_root
+    assert main(["list", "--root", str(root), "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    mine = [e for e in entries if e["source"] == str(root)]
+    assert [(e["arch"], e["epoch"]) for e in mine] == [("unet", 1), ("unet", 2)]
+    assert main(["list", "--root", str(root)]) == 0
+    assert "unet" in capsys.readouterr().out
+
+
+def test_colorize_files_and_folders_keep_full_size(trained_root, tmp_path):
+    root, photos = trained_root
+    odd = tmp_path / "in" / "deeper"
+    odd.mkdir(parents=True)
+    Image.fromarray(natural_photo(333, 517)).convert("L").save(odd / "old photo.jpg")   # genuine gray, odd size
+    Image.fromarray(natural_photo(1, 1)).save(tmp_path / "in" / "dot.png")
+    out = tmp_path / "out"
+    assert main(["colorize", str(tmp_path / "in"), str(photos / "val" / "0.png"), "--root", str(root),
+                 "--arch", "unet", "--epoch", "1", "--out", str(out)]) == 0
+    result = load_rgb(out / "deeper" / "old photo_color.png")
+    assert result.shape == (333, 517, 3)
+    assert load_rgb(out / "dot_color.png").shape == (1, 1, 3)
+    assert load_rgb(out / "0_color.png").shape == (36, 44, 3)
+
+
+def test_colorize_reports_bad_files_and_carries_on(trained_root, tmp_path, capsys):
+    root, photos = trained_root
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    good = tmp_path / "good.png"
+    Image.fromarray(natural_photo(20, 30)).save(good)
+    code = main(["colorize", str(tmp_path / "broken.jpg"), str(good), "--root", str(root), "--out", str(tmp_path / "o")])
+    assert code == 1
+    assert "broken.jpg" in capsys.readouterr().err
+    assert (tmp_path / "o" / "good_color.png").is_file()
+
+
+def test_clear_errors_for_missing_things(trained_root, tmp_path, capsys):
+    root, photos = trained_root
+    assert main(["colorize", str(tmp_path / "nope.jpg"), "--root", str(root)]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["colorize", str(photos / "val"), "--root", str(root), "--arch", "unet", "--epoch", "9"]) == 2
+    assert "available epochs: 1, 2" in capsys.readouterr().err
+    assert main(["colorize", str(photos / "val"), "--root", str(root), "--arch", "../evil"]) == 2
+    assert "invalid architecture" in capsys.readouterr().err
+    assert main(["train", "--config", str(REPO / "train/configs/unet.yaml"), "train.epochs=lots"]) == 2
+    assert "integer" in capsys.readouterr().err
+
+
+def test_evaluate_table_json_and_gray_row(trained_root, tmp_path, capsys):
+    root, photos = trained_root
+    report = tmp_path / "eval.json"
+    assert main(["evaluate", "--data", str(photos / "val"), "--root", str(root), "--arch", "all",
+                 "--epoch", "all", "--json", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "| gray |" in printed and "| unet | 2 |" in printed
+    rows = json.loads(report.read_text())["rows"]
+    assert [(r["arch"], r["epoch"]) for r in rows][:3] == [("gray", None), ("unet", 1), ("unet", 2)]
+    for row in rows:
+        assert {"psnr", "ssim", "deltae2000", "colorfulness", "colorfulness_gt"} <= set(row)
+    assert rows[0]["colorfulness"] < 1.0
+
+
+def test_data_pairs(trained_root, tmp_path, capsys):
+    _, photos = trained_root
+    assert main(["data", "pairs", str(photos / "train"), str(tmp_path / "pairs"), "--size", "32"]) == 0
+    files = sorted((tmp_path / "pairs").glob("*.png"))
+    assert len(files) == 5 and load_rgb(files[0]).shape == (32, 64, 3)
+
+
+def test_module_entry_point_help():
+    done = subprocess.run([sys.executable, "-m", "colorgan", "--help"], capture_output=True, text=True, env=ENV,
+                          cwd=REPO, timeout=120)
+    assert done.returncode == 0
+    for command in ("list", "colorize", "evaluate", "train", "data"):
+        assert command in done.stdout
+
+
+def torchrun(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+                           "--standalone", "-m", "colorgan", *args], capture_output=True, text=True, env=ENV,
+                          cwd=cwd, timeout=600)
+
+
+def test_torchrun_two_process_training_on_cpu(trained_root, tmp_path):
+    _, photos = trained_root
+    out = tmp_path / "ddp"
+    done = torchrun("train", "--config", str(REPO / "train/configs/unet.yaml"), "--no-progress",
+                    f"data.train={photos / 'train'}", f"data.val={photos / 'val'}", f"train.out={out}",
+                    "train.epochs=2", *TINY_RUN, "train.batch_size=2", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 processes" in done.stdout
+    rows = list(csv.DictReader((out / "unet" / "train_log.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2], "only rank 0 writes: one row per epoch"
+    assert int(rows[0]["images"]) == 2 * 2 * int(rows[0]["steps"]), "both ranks' images counted"
+    assert (out / "unet" / "epoch-002" / "model.safetensors").is_file()
+
+
+def test_torchrun_colorize_splits_files(trained_root, tmp_path):
+    root, photos = trained_root
+    done = torchrun("colorize", str(photos / "train"), "--root", str(root), "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = sorted(p.name for p in (tmp_path / "o").glob("*.png"))
+    assert written == [f"{i}_color.png" for i in range(5)]
+    assert done.stdout.count("->") == 5, "each file colorized exactly once across the two ranks"

@@ -1,0 +1,80 @@
+"""Datasets over folders, crops, the seeded split and the seed 000 paired format."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from colorgan.color import rgb_to_lab
+from colorgan.data import (PhotoDataset, center_square, make_pair, photo_files, random_resized_crop, split_files,
+                           split_pair, write_pairs)
+from colorgan.images import load_rgb
+from tests.conftest import natural_photo
+
+
+def test_photo_files_recursive_and_clear_errors(photo_folder, tmp_path):
+    files = photo_files(photo_folder / "train")
+    assert len(files) == 6 and any(p.parent.name == "sub" for p in files)
+    with pytest.raises(FileNotFoundError, match="fetch_photos"):
+        photo_files(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no images"):
+        photo_files(tmp_path / "empty")
+
+
+def test_split_is_seeded_by_file_and_stable():
+    files = [f"/x/photo{i}.jpg" for i in range(200)]
+    from pathlib import Path
+    files = [Path(f) for f in files]
+    train, val = split_files(files, 0.1, seed=0)
+    assert set(train).isdisjoint(val) and len(train) + len(val) == 200
+    assert 8 <= len(val) <= 35
+    assert split_files(files, 0.1, seed=0) == (train, val)
+    assert split_files(files, 0.1, seed=1)[1] != val
+    # adding photos never moves an existing one across the split
+    more = files + [Path(f"/x/new{i}.jpg") for i in range(50)]
+    assert set(val) <= set(split_files(more, 0.1, seed=0)[1])
+    assert len(split_files(files[:2], 0.01, seed=0)[1]) == 1
+
+
+def test_random_crops_are_multiscale_and_sized():
+    rgb = natural_photo(120, 200)
+    generator = torch.Generator().manual_seed(0)
+    crops = [random_resized_crop(rgb, 32, 0.25, generator) for _ in range(20)]
+    assert all(c.shape == (32, 32, 3) and c.dtype == np.uint8 for c in crops)
+    assert len({c.tobytes() for c in crops}) > 15
+
+
+def test_centre_square_is_deterministic():
+    rgb = natural_photo(50, 80)
+    assert center_square(rgb, 32).shape == (32, 32, 3)
+    assert np.array_equal(center_square(rgb, 32), center_square(rgb, 32))
+    assert center_square(natural_photo(5, 9), 16).shape == (16, 16, 3)
+
+
+def test_dataset_train_and_val(photo_folder):
+    files = photo_files(photo_folder / "train")
+    train = PhotoDataset(files, 24, train=True, crops_per_image=3)
+    assert len(train) == 18
+    item = train[0]
+    assert item.shape == (3, 24, 24) and item.dtype == torch.uint8
+    val = PhotoDataset(files, 24, train=False)
+    assert len(val) == 6 and torch.equal(val[1], val[1])
+    # photos are kept only as large as the smallest crop needs (memory)
+    assert min(train.photos[0].shape[:2]) <= 48
+
+
+def test_pairs_round_trip(photo_folder, tmp_path):
+    rgb = natural_photo(70, 90)
+    pair = make_pair(rgb, 32)
+    assert pair.shape == (32, 64, 3)
+    gray, colour = split_pair(pair)
+    assert np.abs(rgb_to_lab(gray)[:, :, 1:]).max() < 1.5
+    assert np.abs(rgb_to_lab(gray)[:, :, 0] - rgb_to_lab(colour)[:, :, 0]).max() < 1.0
+    written = write_pairs(photo_folder / "train", tmp_path / "pairs", size=32, progress=False)
+    assert len(written) == 6 and all(load_rgb(p).shape == (32, 64, 3) for p in written)
+    dataset = PhotoDataset(written, 16, train=False, paired=True)
+    assert dataset[0].shape == (3, 16, 16)
+    with pytest.raises(ValueError, match="twice as wide"):
+        split_pair(rgb)
