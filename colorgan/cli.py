@@ -69,6 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bars (for logs)")
     p.set_defaults(run=cmd_train)
 
+    p = sub.add_parser("push", help="upload a checkpoint root to a Hugging Face Hub model repo")
+    p.add_argument("root", help="checkpoint root (<arch>/epoch-NNN/... layout), e.g. checkpoints")
+    p.add_argument("--repo", required=True, help="USER/NAME on the Hub")
+    p.add_argument("--private", action="store_true", help="create the repo as private")
+    p.add_argument("--results", default=None, help="evaluation JSON (from evaluate --json) for the model card")
+    p.set_defaults(run=cmd_push)
+
+    p = sub.add_parser("manifest", help="write manifest.json (sha256, sizes, metrics) for a checkpoint root")
+    p.add_argument("root")
+    p.add_argument("--results", default=None, help="evaluation JSON whose metrics go into the manifest")
+    p.set_defaults(run=cmd_manifest)
+
     p = sub.add_parser("data", help="dataset tools")
     data_sub = p.add_subparsers(dest="data_command", required=True)
     q = data_sub.add_parser("pairs", help="write the seed 000 paired format (gray | colour) from photos")
@@ -88,6 +100,14 @@ def _add_model_choice(p: argparse.ArgumentParser) -> None:
 def _add_roots(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", action="append", default=[], metavar="DIR",
                    help="extra checkpoint root (repeatable; also COLORGAN_CHECKPOINTS)")
+    p.add_argument("--hub", default=None, metavar="USER/NAME[@REV]",
+                   help="Hub model repo to list and load from (default: COLORGAN_HUB_REPO)")
+
+
+def _entries(args):
+    from colorgan import hub
+
+    return hub.list_checkpoints(args.root, hub_repo=args.hub)
 
 
 # ---------------------------------------------------------------- commands
@@ -95,7 +115,7 @@ def _add_roots(p: argparse.ArgumentParser) -> None:
 def cmd_list(args) -> int:
     from colorgan import hub
 
-    entries = hub.list_checkpoints(args.root)
+    entries = _entries(args)
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=2))
         return 0
@@ -111,14 +131,13 @@ def cmd_list(args) -> int:
 def cmd_colorize(args) -> int:
     from colorgan import distributed, hub
     from colorgan.images import ImageLoadError, load_rgb, save_png
-    from colorgan.pipeline import Colorizer
 
     jobs = _collect_inputs(args.inputs, Path(args.out))
     rank = distributed.info()
     mine = jobs[rank.rank::rank.world_size]  # under torchrun each rank takes every world_size-th file
-    entry = hub.resolve(hub.list_checkpoints(args.root), args.arch, args.epoch)
+    entry = hub.resolve(_entries(args), args.arch, args.epoch)
     device = distributed.pick_device(args.device, rank.local_rank)
-    colorizer = Colorizer.from_checkpoint(entry.path, device=device)
+    colorizer = hub.load_colorizer(entry, device=device)
     if rank.is_main:
         print(f"colorizing {len(jobs)} photo(s) with {entry.arch} epoch {entry.epoch} ({entry.source}) on {device}"
               + (f", {rank.world_size} processes" if rank.enabled else ""))
@@ -163,7 +182,7 @@ def cmd_evaluate(args) -> int:
     from colorgan import hub
     from colorgan.evaluation import evaluate, load_references, markdown_table, write_json
 
-    entries = hub.list_checkpoints(args.root)
+    entries = _entries(args)
     if args.arch == "all":
         chosen_archs = hub.archs(entries)
     else:
@@ -194,6 +213,23 @@ def cmd_train(args) -> int:
     except TrainingDiverged as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
+    return 0
+
+
+def cmd_push(args) -> int:
+    from colorgan.publish import push
+
+    url = push(args.root, args.repo, private=args.private, results=args.results)
+    print(f"uploaded {args.root} to {url}")
+    return 0
+
+
+def cmd_manifest(args) -> int:
+    from colorgan.hub import write_manifest
+    from colorgan.publish import metrics_from_results
+
+    path = write_manifest(args.root, metrics_from_results(args.results))
+    print(f"wrote {path}")
     return 0
 
 

@@ -17,10 +17,9 @@ from tqdm import tqdm
 
 from colorgan.color import gray_rgb
 from colorgan.data import resize
-from colorgan.hub import Entry
+from colorgan.hub import Entry, load_colorizer
 from colorgan.images import ImageLoadError, list_images, load_rgb
 from colorgan.metrics import compare
-from colorgan.pipeline import Colorizer
 
 COLUMNS = ("psnr", "ssim", "deltae2000", "colorfulness", "colorfulness_gt")
 
@@ -58,7 +57,7 @@ def evaluate(entries: Sequence[Entry], photos: list[tuple[Path, np.ndarray]], si
     """One row per entry plus the gray baseline row, with mean metrics over ``photos``."""
     rows = [_mean_row("gray", None, "baseline", [compare(rgb, gray_rgb(rgb)) for _, rgb in photos])]
     for entry in tqdm(entries, desc="evaluating", disable=not progress):
-        colorizer = Colorizer.from_checkpoint(entry.path, device=device)
+        colorizer = load_colorizer(entry, device=device)
         scores = [compare(rgb, colorizer.colorize(rgb, size=size)) for _, rgb in photos]
         row = _mean_row(entry.arch, entry.epoch, entry.source, scores)
         row["render_size"] = size or colorizer.render_size

@@ -1,38 +1,131 @@
-"""Where checkpoints come from: the repo's checkpoints/ folder, then extra local roots.
+"""Where checkpoints come from: the repo's checkpoints/, extra local roots, and a Hub model repo.
 
-Every source has the same layout (``<arch>/epoch-<NNN>/...``).  Listing merges them into
-(arch, epoch, source) entries, the first source winning when two hold the same checkpoint;
-the CLI (and later the page) find checkpoints only through this module.
+Every source has the same layout (``<arch>/epoch-<NNN>/{model.safetensors, config.json}``
+plus an optional ``manifest.json`` with sha256 digests).  Sources, in order:
+
+1. ``checkpoints/`` in this repository (the embedded default, works offline);
+2. local roots from ``COLORGAN_CHECKPOINTS`` (``os.pathsep``-separated) and ``--root``;
+3. the Hugging Face Hub repo named by ``COLORGAN_HUB_REPO`` (``user/name`` or ``user/name@rev``),
+   listed with ``list_repo_files`` and fetched lazily with ``hf_hub_download`` into the usual
+   HF cache; ``HF_HUB_OFFLINE=1`` lists and loads what the cache already holds.
+
+Listing merges the sources into (arch, epoch, source) entries, the first source winning;
+an unreachable Hub is a warning, never an error.  The CLI and the page find checkpoints
+only through this module.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from colorgan.checkpoints import CheckpointError, check_arch_name, scan_root
+from colorgan.checkpoints import (CONFIG_NAME, LOG_NAME, WEIGHTS_NAME, CheckpointError, atomic_write_text,
+                                  check_arch_name, epoch_dir_name, parse_epoch_dir, read_config, scan_root)
 
 REPO_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+MANIFEST_NAME = "manifest.json"
+HUB_REPO_ENV = "COLORGAN_HUB_REPO"
 # Best first: the default model is the first of these that has a checkpoint.
 RECOMMENDED_ORDER = ["effunet", "unet", "unetpp", "unet3p", "linknet", "resrunet", "r2unet", "shavenet",
                      "yuvgan", "baseline"]
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
 @dataclass(frozen=True)
 class Entry:
     arch: str
     epoch: int
-    source: str      # a label for people: "checkpoints", a root path
-    path: Path       # the local folder holding model.safetensors and config.json
+    source: str                    # for people: "checkpoints", a root path, or "hub:user/name@rev"
+    path: Path | None = None       # local folder; None for a Hub checkpoint not fetched yet
+    repo: str | None = None        # Hub repo id
+    revision: str | None = None
+    digests: tuple[tuple[str, str], ...] = ()   # (file name, sha256) from a manifest
 
     def as_dict(self) -> dict:
-        return {"arch": self.arch, "epoch": self.epoch, "source": self.source, "path": str(self.path)}
+        return {"arch": self.arch, "epoch": self.epoch, "source": self.source,
+                "path": str(self.path) if self.path else None}
 
+    @property
+    def folder_in_repo(self) -> str:
+        return f"{self.arch}/{epoch_dir_name(self.epoch)}"
+
+
+# ---------------------------------------------------------------- manifests
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_manifest(root: str | os.PathLike, metrics: dict[tuple[str, int], dict] | None = None) -> dict:
+    """Every checkpoint under ``root`` with each file's sha256 and size, epoch, and metrics if known."""
+    root = Path(root)
+    old = read_manifest(root)
+    old_metrics = {(c["arch"], c["epoch"]): c.get("metrics") for c in old.get("checkpoints", [])}
+    checkpoints = []
+    for arch, epoch, folder in scan_root(root):
+        config = read_config(folder)
+        files = {name: {"sha256": _sha256(folder / name), "size": (folder / name).stat().st_size}
+                 for name in (WEIGHTS_NAME, CONFIG_NAME)}
+        record = {"arch": arch, "epoch": epoch, "path": f"{arch}/{epoch_dir_name(epoch)}", "files": files,
+                  "parameters": config.get("parameters"), "render_size": config.get("render_size"),
+                  "color_space": config.get("color_space", "lab"), "losses": config.get("losses")}
+        known = (metrics or {}).get((arch, epoch)) or old_metrics.get((arch, epoch))
+        if known:
+            record["metrics"] = known
+        checkpoints.append(record)
+    return {"format": "colorgan-manifest", "version": 1, "checkpoints": checkpoints}
+
+
+def write_manifest(root: str | os.PathLike, metrics: dict[tuple[str, int], dict] | None = None) -> Path:
+    path = Path(root) / MANIFEST_NAME
+    atomic_write_text(path, json.dumps(build_manifest(root, metrics), indent=2) + "\n")
+    return path
+
+
+def read_manifest(root: str | os.PathLike) -> dict:
+    path = Path(root) / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    return _parse_manifest(path.read_text(), str(path))
+
+
+def _parse_manifest(text: str, where: str) -> dict:
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as err:
+        warnings.warn(f"{where} is not valid JSON ({err}); its digests are ignored")
+        return {}
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("checkpoints", []), list):
+        warnings.warn(f"{where} is not a colorgan manifest; ignored")
+        return {}
+    return manifest
+
+
+def _digests(manifest: dict) -> dict[tuple[str, int], tuple[tuple[str, str], ...]]:
+    found = {}
+    for record in manifest.get("checkpoints", []):
+        try:
+            files = tuple(sorted((name, info["sha256"]) for name, info in record["files"].items()))
+            found[(record["arch"], int(record["epoch"]))] = files
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return found
+
+
+# ---------------------------------------------------------------- sources
 
 def local_roots(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
-    """The repo's checkpoints/, then COLORGAN_CHECKPOINTS (os.pathsep-separated), then ``extra``."""
+    """The repo's checkpoints/, then COLORGAN_CHECKPOINTS, then ``extra``, without repeats."""
     roots = [REPO_CHECKPOINTS]
     roots += [Path(p) for p in os.environ.get("COLORGAN_CHECKPOINTS", "").split(os.pathsep) if p]
     roots += [Path(p) for p in extra]
@@ -43,15 +136,127 @@ def local_roots(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
     return unique
 
 
-def list_checkpoints(extra_roots: Iterable[str | os.PathLike] = ()) -> list[Entry]:
-    """Every available checkpoint, sorted by recommended arch order, then epoch."""
+def parse_repo(spec: str) -> tuple[str, str | None]:
+    """'user/name@rev' -> ('user/name', 'rev'); validates the id so it cannot name a path."""
+    repo, _, revision = spec.strip().partition("@")
+    if not _REPO_ID.match(repo) or ".." in repo:
+        raise CheckpointError(f"{HUB_REPO_ENV}={spec!r} is not a Hub repo id; use user/name or user/name@revision")
+    return repo, (revision or None)
+
+
+def _local_entries(root: Path) -> list[Entry]:
+    label = "checkpoints" if root == REPO_CHECKPOINTS else str(root)
+    digests = _digests(read_manifest(root))
+    return [Entry(arch, epoch, label, path=folder, digests=digests.get((arch, epoch), ()))
+            for arch, epoch, folder in scan_root(root)]
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _hub_entries(spec: str, local_files_only: bool = False) -> list[Entry]:
+    """Checkpoints of the Hub repo; from the HF cache when offline or unreachable."""
+    repo, revision = parse_repo(spec)
+    label = f"hub:{repo}" + (f"@{revision}" if revision else "")
+    if not (local_files_only or _offline()):
+        try:
+            from huggingface_hub import HfApi, hf_hub_download
+
+            files = HfApi().list_repo_files(repo, revision=revision)
+            digests = {}
+            if MANIFEST_NAME in files:
+                manifest_path = hf_hub_download(repo, MANIFEST_NAME, revision=revision)
+                digests = _digests(_parse_manifest(Path(manifest_path).read_text(), f"{label}/{MANIFEST_NAME}"))
+            return _entries_from_files(files, label, repo, revision, digests)
+        except Exception as err:  # noqa: BLE001 - any Hub failure falls back to the cache
+            warnings.warn(f"Hub repo {repo} is unreachable ({type(err).__name__}: {str(err).splitlines()[0][:160]}); "
+                          "using local checkpoints and whatever the HF cache holds")
+    return _cached_hub_entries(repo, revision, label)
+
+
+def _entries_from_files(files: list[str], label: str, repo: str, revision: str | None,
+                        digests: dict) -> list[Entry]:
+    present = set(files)
+    entries = []
+    for name in files:
+        parts = name.split("/")
+        if len(parts) != 3 or parts[2] != WEIGHTS_NAME:
+            continue
+        arch, folder, _ = parts
+        epoch = parse_epoch_dir(folder)
+        if epoch is None or f"{arch}/{folder}/{CONFIG_NAME}" not in present:
+            continue
+        try:
+            check_arch_name(arch)
+        except CheckpointError:
+            continue
+        entries.append(Entry(arch, epoch, label, repo=repo, revision=revision, digests=digests.get((arch, epoch), ())))
+    return entries
+
+
+def _cached_hub_entries(repo: str, revision: str | None, label: str) -> list[Entry]:
+    """What a previous online run left in the HF cache (a snapshot folder has the repo's layout)."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        snapshot = Path(snapshot_download(repo, revision=revision, local_files_only=True))
+    except Exception:  # noqa: BLE001 - nothing cached is not an error
+        return []
+    digests = _digests(read_manifest(snapshot))
+    return [Entry(arch, epoch, label, path=folder, repo=repo, revision=revision,
+                  digests=digests.get((arch, epoch), ()))
+            for arch, epoch, folder in scan_root(snapshot)]
+
+
+def list_checkpoints(extra_roots: Iterable[str | os.PathLike] = (), hub_repo: str | None = None,
+                     local_files_only: bool = False) -> list[Entry]:
+    """Every available checkpoint from every source, sorted by recommended arch order, then epoch."""
     seen: dict[tuple[str, int], Entry] = {}
     for root in local_roots(extra_roots):
-        label = "checkpoints" if root == REPO_CHECKPOINTS else str(root)
-        for arch, epoch, path in scan_root(root):
-            seen.setdefault((arch, epoch), Entry(arch, epoch, label, path))
+        for entry in _local_entries(root):
+            seen.setdefault((entry.arch, entry.epoch), entry)
+    spec = hub_repo if hub_repo is not None else os.environ.get(HUB_REPO_ENV, "")
+    if spec:
+        for entry in _hub_entries(spec, local_files_only):
+            seen.setdefault((entry.arch, entry.epoch), entry)
     return sorted(seen.values(), key=lambda e: (_arch_rank(e.arch), e.arch, e.epoch))
 
+
+def fetch(entry: Entry, local_files_only: bool = False) -> Path:
+    """The local folder of ``entry``, downloading a Hub checkpoint if needed; sha256 checked."""
+    if entry.path is not None:
+        folder = entry.path
+    else:
+        from huggingface_hub import hf_hub_download
+
+        try:
+            paths = [hf_hub_download(entry.repo, f"{entry.folder_in_repo}/{name}", revision=entry.revision,
+                                     local_files_only=local_files_only or _offline())
+                     for name in (CONFIG_NAME, WEIGHTS_NAME)]
+        except Exception as err:  # noqa: BLE001 - report any download failure the same way
+            raise CheckpointError(f"could not download {entry.arch} epoch {entry.epoch} from {entry.repo} "
+                                  f"({type(err).__name__}: {str(err).splitlines()[0][:200]}). Check the network "
+                                  "or HF_HUB_OFFLINE, or use a local checkpoint.") from None
+        folder = Path(paths[0]).parent
+    _verify(entry, folder)
+    return folder
+
+
+def _verify(entry: Entry, folder: Path) -> None:
+    for name, expected in entry.digests:
+        path = folder / name
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint {entry.arch} epoch {entry.epoch} ({entry.source}): {name} is missing")
+        actual = _sha256(path)
+        if actual != expected:
+            raise CheckpointError(
+                f"checkpoint {entry.arch} epoch {entry.epoch} ({entry.source}): {name} is corrupted or was changed "
+                f"(sha256 {actual[:12]}... but the manifest says {expected[:12]}...). Delete {path.resolve()} "
+                "and download it again; it was not loaded.")
+
+
+# ---------------------------------------------------------------- choosing
 
 def _arch_rank(arch: str) -> int:
     return RECOMMENDED_ORDER.index(arch) if arch in RECOMMENDED_ORDER else len(RECOMMENDED_ORDER)
@@ -60,7 +265,8 @@ def _arch_rank(arch: str) -> int:
 def default_arch(entries: list[Entry]) -> str:
     if not entries:
         raise CheckpointError("no checkpoints found. Train one (python -m colorgan train --config "
-                              "train/configs/unet.yaml) or add a folder with --root / COLORGAN_CHECKPOINTS.")
+                              "train/configs/unet.yaml), add a folder with --root / COLORGAN_CHECKPOINTS, "
+                              f"or name a Hub repo in {HUB_REPO_ENV}.")
     return entries[0].arch
 
 
@@ -91,3 +297,29 @@ def resolve(entries: list[Entry], arch: str | None = None, epoch: int | str | No
             return entry
     raise CheckpointError(f"{arch} has no epoch {wanted}; available epochs: "
                           f"{', '.join(str(e.epoch) for e in available)}")
+
+
+def train_log(entries: list[Entry], arch: str) -> Path | None:
+    """The train_log.csv beside an architecture's checkpoints, for loss curves (local or cached)."""
+    for entry in entries:
+        if entry.arch == arch and entry.path is not None:
+            candidate = entry.path.parent / LOG_NAME
+            if candidate.is_file():
+                return candidate
+    for entry in entries:
+        if entry.arch == arch and entry.repo:
+            try:
+                from huggingface_hub import hf_hub_download
+
+                return Path(hf_hub_download(entry.repo, f"{arch}/{LOG_NAME}", revision=entry.revision,
+                                            local_files_only=_offline()))
+            except Exception:  # noqa: BLE001 - curves are optional
+                return None
+    return None
+
+
+def load_colorizer(entry: Entry, device: str = "auto"):
+    """Fetch (if needed), verify and load one checkpoint as a ready Colorizer."""
+    from colorgan.pipeline import Colorizer
+
+    return Colorizer.from_checkpoint(fetch(entry), device=device)
