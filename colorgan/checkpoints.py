@@ -104,7 +104,10 @@ def read_config(directory: str | os.PathLike) -> dict:
     if not isinstance(config, dict) or "arch" not in config or not isinstance(config.get("kwargs", {}), dict):
         raise CheckpointError(f"checkpoint {directory}: {CONFIG_NAME} lacks 'arch'/'kwargs'; "
                               "it was not written by colorgan.")
-    check_arch_name(config["arch"])
+    try:
+        check_arch_name(config["arch"])
+    except CheckpointError as err:
+        raise CheckpointError(f"checkpoint {directory}: {err}") from None
     return config
 
 
