@@ -1,0 +1,262 @@
+"""The colorgan web page: layout and event wiring only (the logic lives in colorgan/webapp.py).
+
+    python app.py        # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT honoured)
+
+Also the entry point of the Hugging Face Space (README front matter: sdk gradio, app_file app.py).
+Checkpoints come from colorgan.hub: checkpoints/, COLORGAN_CHECKPOINTS, COLORGAN_HUB_REPO.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
+
+import gradio as gr
+import torch
+
+from colorgan import webapp
+from colorgan.checkpoints import CheckpointError
+from colorgan.images import ImageLoadError
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE / "examples"
+CONCURRENCY = webapp.env_int("COLORGAN_CONCURRENCY", 2)   # photo jobs at once, all tabs together
+QUEUE_SIZE = webapp.env_int("COLORGAN_QUEUE_SIZE", 32)    # visitors waiting beyond that are turned away
+log = logging.getLogger("colorgan.app")
+
+INTRO = """# colorgan: colorize black-and-white photos
+Drop a photo (or paste one from the clipboard). The model sees the photo small and predicts only its
+colour; every detail comes from your photo itself, so the result keeps its full resolution.
+Upload a **colour** photo to see how close the model gets to the real colours (PSNR, SSIM, CIEDE2000)."""
+
+
+def _photo_input_class() -> type[gr.Image]:
+    """gr.Image (upload, clipboard, drag and drop) that hands the uploaded file over untouched.
+
+    gr.Image would open the file with Pillow before our code runs; colorgan's own loader
+    (EXIF orientation, 16-bit, CMYK, size limits, clear errors) must see the original bytes.
+    Gradio writes a .pyi stub beside any module that subclasses a component; that is switched
+    off while the class is made, so importing app.py never writes into the repository.
+    """
+    import gradio.component_meta as component_meta
+
+    write_stub = component_meta.create_or_modify_pyi
+    component_meta.create_or_modify_pyi = lambda *args, **kwargs: None
+    try:
+        class PhotoInput(gr.Image):
+            is_template = True  # rendered by the frontend's Image component
+
+            def preprocess(self, payload):
+                if payload is None:
+                    return None
+                if payload.url and payload.url.startswith("data:"):
+                    from gradio.image_utils import decode_base64_to_file
+
+                    return decode_base64_to_file(payload.url, self.GRADIO_CACHE, "png")
+                return str(payload.path) if payload.path else None
+    finally:
+        component_meta.create_or_modify_pyi = write_stub
+    return PhotoInput
+
+
+PhotoInput = _photo_input_class()
+
+
+def _friendly_errors(fn):
+    """Turn errors into gr.Error messages that say what to do; log anything unexpected."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (webapp.UserError, ImageLoadError, CheckpointError) as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        except MemoryError:
+            raise gr.Error("The server ran out of memory. Try a smaller photo or a smaller render size.") from None
+        except Exception as err:  # noqa: BLE001 - never show a traceback to visitors
+            log.exception("unexpected error in %s", fn.__name__)
+            raise gr.Error(f"Something went wrong on the server ({type(err).__name__}). Try again, or try "
+                           "another photo; if it keeps happening, please report it.") from None
+
+    return wrapper
+
+
+def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
+    """The page as a gr.Blocks (not launched); ``app`` defaults to the checkpoints hub.py lists."""
+    app = app or webapp.WebApp.from_hub()
+    default_arch = app.default_arch()
+    model_choices = app.model_choices()
+    examples = [str(p) for p in webapp.iter_example_photos(EXAMPLES)]
+    sources = (EXAMPLES / "SOURCES.md").read_text() if (EXAMPLES / "SOURCES.md").is_file() else ""
+
+    @_friendly_errors
+    def on_colorize(path, arch, epoch, size, strength):
+        r = app.colorize_photo(path, arch, epoch, size, strength)
+        return (str(r["gray"]), str(r["colorized"]), str(r["original"]), (str(r["gray"]), str(r["colorized"])),
+                r["summary"], str(r["download"]))
+
+    @_friendly_errors
+    def on_model(arch):
+        return gr.Dropdown(choices=app.epoch_choices(arch), value=app.latest_epoch(arch))
+
+    @_friendly_errors
+    def on_compare(path, size, strength):
+        r = app.compare_all(path, size, strength)
+        return [(str(i["image"]), i["caption"]) for i in r["items"]], r["summary"]
+
+    @_friendly_errors
+    def on_progress(path, arch):
+        r = app.progress_for(path, arch)
+        curves = str(r["curves"]) if r["curves"] else None
+        return [(str(i["image"]), i["caption"]) for i in r["items"]], curves, r["summary"]
+
+    @_friendly_errors
+    def on_curves(arch):
+        curves = app.loss_curves(arch)
+        return str(curves) if curves else None
+
+    @_friendly_errors
+    def on_batch(files, arch, epoch, size, strength, progress=gr.Progress()):
+        paths = [getattr(f, "name", f) for f in (files or [])]
+        r = app.batch(paths, arch, epoch, size, strength,
+                      progress=lambda i, n, name: progress((i, n), desc=f"colorizing {name}", unit="photos"))
+        return str(r["zip"]), r["summary"]
+
+    def photo_box(label: str, elem_id: str) -> gr.Image:
+        return PhotoInput(label=label, type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                          height=300, buttons=["fullscreen"], elem_id=elem_id)
+
+    def example_list(target):
+        if examples:
+            gr.Examples(examples=[[e] for e in examples], inputs=[target], cache_examples=False,
+                        label="Example photos: two genuine black-and-white ones, then colour ones (ground truth)")
+
+    with gr.Blocks(title="colorgan: colorize black-and-white photos", analytics_enabled=False,
+                   delete_cache=(1800, 3600)) as demo:
+        gr.Markdown(INTRO)
+        if not app.entries:
+            gr.Markdown("**No checkpoints are installed on this server.** Put trained checkpoints in "
+                        "`checkpoints/` (or set `COLORGAN_CHECKPOINTS` / `COLORGAN_HUB_REPO`) and restart.")
+        with gr.Tabs():
+            with gr.Tab("Colorize", id="colorize"):
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        photo = photo_box("Your photo (drop, paste or click to upload)", "photo-input")
+                    with gr.Column(scale=1):
+                        model = gr.Dropdown(model_choices, value=default_arch, label="Model",
+                                            info="Best first; the first is the recommended one.")
+                        epoch = gr.Dropdown(app.epoch_choices(default_arch), value=app.latest_epoch(default_arch),
+                                            label="Epoch", allow_custom_value=True,
+                                            info="Training epoch of the model; the latest is usually best.")
+                        size = gr.Slider(0, 512, value=0, step=32, label="Render size (px)",
+                                         info="0 = the size the model was trained at (usually best).")
+                        strength = gr.Slider(0, 2, value=1, step=0.05, label="Colour strength",
+                                             info="1 = as predicted; 0 = gray; 2 = twice as vivid.")
+                        run = gr.Button("Colorize", variant="primary", elem_id="colorize-button")
+                with gr.Row(equal_height=True):
+                    gray_out = gr.Image(label="Grayscale (what the model sees)", type="filepath",
+                                        interactive=False, height=340, elem_id="gray-panel")
+                    color_out = gr.Image(label="Colorized", type="filepath", interactive=False, height=340,
+                                         elem_id="colorized-panel")
+                    original_out = gr.Image(label="Original (your upload)", type="filepath", interactive=False,
+                                            height=340, elem_id="original-panel")
+                metrics_md = gr.Markdown(elem_id="metrics")
+                with gr.Row():
+                    slider = gr.ImageSlider(label="Before / after (drag the handle)", type="filepath",
+                                            interactive=False, max_height=480, scale=3)
+                    download = gr.File(label="Download the colorized photo (PNG, full resolution)",
+                                       interactive=False, scale=1)
+                example_list(photo)
+                with gr.Accordion("Where the example photos come from (examples/SOURCES.md)", open=False):
+                    gr.Markdown(sources or "See examples/SOURCES.md in the repository.")
+
+            with gr.Tab("Compare architectures", id="compare"):
+                gr.Markdown("The same photo through every architecture, each at its latest epoch "
+                            f"(worked at up to {webapp.VIEW_MAX_SIDE} px). Uses the render size and colour "
+                            "strength set on the Colorize tab.")
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        compare_photo = photo_box("Photo", "compare-photo")
+                        compare_run = gr.Button("Compare all models", variant="primary")
+                    with gr.Column(scale=2):
+                        compare_gallery = gr.Gallery(label="One result per architecture", columns=3,
+                                                     height="auto", object_fit="contain")
+                compare_md = gr.Markdown()
+                example_list(compare_photo)
+
+            with gr.Tab("Training progress", id="progress"):
+                gr.Markdown("One architecture on one photo at every saved epoch, and its loss curves "
+                            "from train_log.csv.")
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        progress_photo = photo_box("Photo", "progress-photo")
+                        progress_arch = gr.Dropdown(model_choices, value=default_arch, label="Model")
+                        progress_run = gr.Button("Show every epoch", variant="primary")
+                    with gr.Column(scale=2):
+                        progress_gallery = gr.Gallery(label="Output per epoch", columns=4, height="auto",
+                                                      object_fit="contain")
+                progress_md = gr.Markdown()
+                curves = gr.Image(label="Loss curves", type="filepath", interactive=False)
+                example_list(progress_photo)
+
+            with gr.Tab("Batch", id="batch"):
+                gr.Markdown(f"Several photos, or a zip of photos (up to {webapp.BATCH_MAX_FILES} per batch, "
+                            f"{webapp.MAX_UPLOAD_MB} MB per file): you get back one zip with `<name>_color.png` "
+                            "for each, at full resolution. Uses the model, epoch, render size and colour "
+                            "strength set on the Colorize tab.")
+                with gr.Row():
+                    # No file_types: Gradio would refuse the whole batch for one stray file;
+                    # webapp skips it with a reason and carries on, like the CLI.
+                    batch_files = gr.File(label="Photos (JPEG, PNG, WebP, TIFF, BMP, GIF) or zips of photos",
+                                          file_count="multiple")
+                    batch_zip = gr.File(label="Colorized photos (zip)", interactive=False)
+                batch_run = gr.Button("Colorize all", variant="primary")
+                batch_md = gr.Markdown()
+
+        # The jobs that run models share one concurrency limit, so a burst of visitors queues
+        # (at most QUEUE_SIZE) instead of holding many full-resolution photos in memory at once.
+        heavy = {"concurrency_id": "photos", "concurrency_limit": CONCURRENCY}
+        run.click(on_colorize, [photo, model, epoch, size, strength],
+                  [gray_out, color_out, original_out, slider, metrics_md, download], api_name="colorize", **heavy)
+        model.change(on_model, model, epoch, api_name="epochs")
+        compare_run.click(on_compare, [compare_photo, size, strength], [compare_gallery, compare_md],
+                          api_name="compare", **heavy)
+        progress_run.click(on_progress, [progress_photo, progress_arch], [progress_gallery, curves, progress_md],
+                           api_name="progress", **heavy)
+        progress_arch.change(on_curves, progress_arch, curves, api_name="curves")
+        batch_run.click(on_batch, [batch_files, model, epoch, size, strength], [batch_zip, batch_md],
+                        api_name="batch", **heavy)
+        # A photo put on the Colorize tab (upload, paste or example) is ready on the other tabs too.
+        photo.change(lambda p: (p, p), photo, [compare_photo, progress_photo], api_visibility="private",
+                     queue=False, show_progress="hidden")
+        if default_arch:
+            demo.load(on_curves, progress_arch, curves, api_visibility="private", show_progress="hidden")
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return demo
+
+
+def launch(demo: gr.Blocks | None = None, **overrides):
+    """Launch the page with the project's limits (upload size, address from the environment)."""
+    # Each of the CONCURRENCY jobs gets its share of the cores: oversubscribed OpenMP threads
+    # spin against each other and made a 13 ms gamut clip take 2 s in a measurement here.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // CONCURRENCY))
+    demo = demo or build_demo()
+    options = {
+        "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        "max_file_size": webapp.MAX_UPLOAD_MB * 1024 * 1024,
+        "show_error": False,
+        "footer_links": ["api"],
+    }
+    options.update(overrides)
+    return demo.launch(**options)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    launch()
