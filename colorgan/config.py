@@ -43,7 +43,7 @@ class DataConfig:
 @dataclass
 class TrainConfig:
     epochs: int = 20
-    decay_epochs: int = 10                  # pix2pix: the last N epochs decay the lr linearly to 0
+    decay_epochs: int | None = None         # pix2pix: the last N epochs decay the lr linearly to 0 (null: half)
     batch_size: int = 16
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -159,6 +159,8 @@ def recipe_from_dict(raw: dict) -> Recipe:
         sections[name] = _build_section(name, cls, values)
     recipe = Recipe(**sections)
     _validate(recipe)
+    if recipe.train.decay_epochs is None:
+        recipe.train.decay_epochs = recipe.train.epochs // 2
     return recipe
 
 
@@ -226,7 +228,8 @@ def _validate(recipe: Recipe) -> None:
         (0 <= d.val_fraction < 1, "data.val_fraction must be in [0, 1)"),
         (d.crops_per_image >= 1, "data.crops_per_image must be at least 1"),
         (t.epochs >= 1, "train.epochs must be at least 1"),
-        (0 <= t.decay_epochs <= t.epochs, "train.decay_epochs must be between 0 and train.epochs"),
+        (t.decay_epochs is None or (isinstance(t.decay_epochs, int) and 0 <= t.decay_epochs <= t.epochs),
+         f"train.decay_epochs ({t.decay_epochs}) must be between 0 and train.epochs ({t.epochs}), or null for half"),
         (t.batch_size >= 1, "train.batch_size must be at least 1"),
         (t.lr_g > 0 and t.lr_d > 0, "train.lr_g and train.lr_d must be positive"),
         (t.optimizer in ("adam", "rmsprop"), "train.optimizer must be adam or rmsprop"),
@@ -241,7 +244,8 @@ def _validate(recipe: Recipe) -> None:
         (t.regression_loss in ("l1", "l2"), "train.regression_loss must be l1 or l2"),
         (t.save_every >= 1, "train.save_every must be at least 1"),
         (t.save_dtype in ("float32", "float16"), "train.save_dtype must be float32 or float16"),
-        (t.max_steps_per_epoch is None or t.max_steps_per_epoch >= 1, "train.max_steps_per_epoch must be >= 1 or null"),
+        (t.max_steps_per_epoch is None or (isinstance(t.max_steps_per_epoch, int) and t.max_steps_per_epoch >= 1),
+         "train.max_steps_per_epoch must be an integer >= 1, or null"),
     ]
     for ok, message in checks:
         if not ok:

@@ -125,8 +125,12 @@ def _digests(manifest: dict) -> dict[tuple[str, int], tuple[tuple[str, str], ...
 # ---------------------------------------------------------------- sources
 
 def local_roots(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
-    """The repo's checkpoints/, then COLORGAN_CHECKPOINTS, then ``extra``, without repeats."""
-    roots = [REPO_CHECKPOINTS]
+    """The repo's checkpoints/, then COLORGAN_CHECKPOINTS, then ``extra``, without repeats.
+
+    COLORGAN_BUILTIN_CHECKPOINTS=0 leaves out the repo's own folder (only your roots count).
+    """
+    builtin = os.environ.get("COLORGAN_BUILTIN_CHECKPOINTS", "1").strip().lower() not in ("0", "false", "no", "off")
+    roots = [REPO_CHECKPOINTS] if builtin else []
     roots += [Path(p) for p in os.environ.get("COLORGAN_CHECKPOINTS", "").split(os.pathsep) if p]
     roots += [Path(p) for p in extra]
     unique: list[Path] = []

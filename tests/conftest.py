@@ -11,6 +11,9 @@ import torch
 from PIL import Image
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
+# Tests bring their own checkpoint roots; the shipped checkpoints/ must not shadow them.
+# (Subprocesses inherit this.)  Tests of the shipped checkpoints set it back to 1.
+os.environ["COLORGAN_BUILTIN_CHECKPOINTS"] = "0"
 REPO = Path(__file__).resolve().parent.parent
 
 

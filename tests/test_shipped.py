@@ -1,0 +1,39 @@
+"""The checkpoints shipped in checkpoints/: listed, verified against the manifest, and usable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from colorgan import hub
+from colorgan.images import load_rgb
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def shipped(monkeypatch):
+    monkeypatch.setenv("COLORGAN_BUILTIN_CHECKPOINTS", "1")
+    monkeypatch.delenv("COLORGAN_CHECKPOINTS", raising=False)
+    monkeypatch.delenv("COLORGAN_HUB_REPO", raising=False)
+    return [e for e in hub.list_checkpoints() if e.source == "checkpoints"]
+
+
+def test_manifest_covers_every_shipped_checkpoint(shipped):
+    manifest = json.loads((REPO / "checkpoints" / "manifest.json").read_text())
+    listed = {(c["arch"], c["epoch"]) for c in manifest["checkpoints"]}
+    assert shipped and {(e.arch, e.epoch) for e in shipped} == listed
+    assert all(e.digests for e in shipped), "every shipped checkpoint has sha256 digests"
+
+
+def test_checkpoints_folder_fits_the_budget():
+    total = sum(p.stat().st_size for p in (REPO / "checkpoints").rglob("*") if p.is_file())
+    assert total <= 40_000_000, f"checkpoints/ is {total / 1e6:.1f} MB; the limit is 40 MB"
+
+
+def test_every_shipped_checkpoint_colorizes_an_example_at_full_size(shipped):
+    photo = load_rgb(REPO / "examples" / "bw_grey_wallpaper.jpg")
+    for entry in shipped:
+        colorizer = hub.load_colorizer(entry, device="cpu")
+        result = colorizer.colorize(photo, size=64)
+        assert result.shape == photo.shape, entry
