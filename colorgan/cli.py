@@ -16,6 +16,9 @@ from tqdm import tqdm
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.formatwarning = lambda message, category, *rest: f"warning: {message}\n"
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

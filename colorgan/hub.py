@@ -167,6 +167,7 @@ def _hub_entries(spec: str, local_files_only: bool = False) -> list[Entry]:
         try:
             from huggingface_hub import HfApi, hf_hub_download
 
+            _probe(repo)
             files = HfApi().list_repo_files(repo, revision=revision)
             digests = {}
             if MANIFEST_NAME in files:
@@ -177,6 +178,27 @@ def _hub_entries(spec: str, local_files_only: bool = False) -> list[Entry]:
             warnings.warn(f"Hub repo {repo} is unreachable ({type(err).__name__}: {str(err).splitlines()[0][:160]}); "
                           "using local checkpoints and whatever the HF cache holds")
     return _cached_hub_entries(repo, revision, label)
+
+
+def _probe(repo: str, timeout: float = 3.0) -> None:
+    """Fail fast when the Hub cannot be reached at all.
+
+    huggingface_hub retries a refused connection with back-off for about 25 s; one quick
+    request first keeps the CLI and the page responsive on a machine without network.
+    Any HTTP answer (even an error status) counts as reachable.
+    """
+    import urllib.error
+    import urllib.request
+
+    from huggingface_hub import constants
+
+    url = f"{constants.ENDPOINT.rstrip('/')}/api/models/{repo}"
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return
+    except (urllib.error.URLError, OSError) as err:
+        raise ConnectionError(f"{constants.ENDPOINT} does not answer ({getattr(err, 'reason', err)})") from None
 
 
 def _entries_from_files(files: list[str], label: str, repo: str, revision: str | None,
