@@ -20,8 +20,8 @@ gives the chroma.  Without it every output pixel is decoded from 1/4-resolution 
 (the initial block's max-pool discards the rest): on the tests' pixel-exact toy task 30 Adam
 steps lowered L1 by 5% instead of 29% (ngf=8, levels=3).
 
-Parameter count (it does not depend on the input size, 256 px included): 1.13M at the recipe's
-ngf=20, levels=4 (train/configs/linknet.yaml).
+Parameter count (it does not depend on the input size, 256 px included): 1.13M (1,129,857) at
+the recipe's ngf=20, levels=4, input_link=True (train/configs/linknet.yaml).
 """
 
 from __future__ import annotations

@@ -21,10 +21,12 @@ Documented choices where the report is ambiguous: (1) "ReLU and batch normalizat
 that order (conv -> ReLU -> BN, the Keras habit); (2) all four layers after the entry conv are
 both residual and recurrent (the report says the stream is "residual and recurrent" without
 saying which layer is which); (3) t=2 recurrence steps, as in R2U-Net; (4) no norm after the
-three-stream sum (the report adds the streams and moves on).  Output: 1x1 conv and tanh.
+three-stream sum (the report adds the streams and moves on); (5) each recurrence step has its own
+BN (a BN shared across the steps leaves the eval-mode model at the gray baseline, measured on
+R2U-Net, see r2unet.py).  Output: 1x1 conv and tanh.
 
-Parameter count (it does not depend on the input size, 256 px included): 1.21M at the recipe's
-ngf=8, levels=5, t=2 (train/configs/resrunet.yaml).
+Parameter count (it does not depend on the input size, 256 px included): 0.99M (990,306) at the
+recipe's ngf=8, levels=5, t=2 (train/configs/resrunet.yaml).
 """
 
 from __future__ import annotations

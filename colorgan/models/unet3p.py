@@ -8,11 +8,11 @@ all deeper decoder nodes (the bottom one being the deepest encoder map) bilinear
 each goes through its own 3x3 conv-BN-ReLU to ``cat_channels``, the ``levels`` results are
 concatenated and fused by one 3x3 conv-BN-ReLU.  The output is a 3x3 conv of X_De^0 and tanh.
 No classification-guided module and no deep supervision (segmentation devices that a
-colouriser does not need).  The paper's model is ngf=64, levels=5, cat_channels=64 (26.9M
+colouriser does not need).  The paper's model is ngf=64, levels=5, cat_channels=64 (27.0M
 parameters here, 1 -> 2 channels).
 
-Parameter count (it does not depend on the input size, 256 px included): 0.91M at the recipe's
-ngf=12, levels=5, cat_channels=12 (train/configs/unet3p.yaml).
+Parameter count (it does not depend on the input size, 256 px included): 0.95M (951,014) at the
+recipe's ngf=12, levels=5, cat_channels=12 (train/configs/unet3p.yaml).
 """
 
 from __future__ import annotations

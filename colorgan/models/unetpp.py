@@ -9,8 +9,8 @@ Upsampling is bilinear, as in the authors' code.  The output is a 1x1 conv of X^
 no deep supervision (the full model's one output is all we use).  Widths are ngf * 2^i; the
 paper's model is ngf=32, levels=5 (9.2M parameters here, 1 -> 2 channels).
 
-Parameter count (it does not depend on the input size, 256 px included): 0.95M at the recipe's
-ngf=10, levels=5 (train/configs/unetpp.yaml).
+Parameter count (it does not depend on the input size, 256 px included): 0.90M (896,092) at the
+recipe's ngf=10, levels=5 (train/configs/unetpp.yaml).
 """
 
 from __future__ import annotations
