@@ -12,6 +12,15 @@ from colorgan.models.patchgan import receptive_field
 # Tiny widths keep CI fast; every builder must accept these keys or have a tiny entry here.
 TINY = {
     "unet": {"ngf": 8, "depth": 5},
+    "shavenet": {"ngf": 4, "n_blocks": 2},
+    "yuvgan": {"ngf": 8, "noise_dim": 8, "grid": 4},
+    "baseline": {"ngf": 4},
+    "effunet": {"encoder_depth": 2, "decoder_width": 16, "pretrained": False},
+    "unetpp": {"ngf": 8, "levels": 3},
+    "unet3p": {"ngf": 4, "levels": 3},
+    "linknet": {"ngf": 8, "levels": 3},
+    "r2unet": {"ngf": 4, "levels": 2, "t": 1},
+    "resrunet": {"ngf": 4, "levels": 2, "t": 1},
 }
 
 

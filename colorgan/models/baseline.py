@@ -20,7 +20,7 @@ listing).  The last layer is tanh to two chroma channels instead of ReLU to thre
 Trained with L2 (the report's choice; it names L2 as the cause of its "sepia" results) and no
 discriminator: the reference for what the adversarial loss adds.
 
-Parameters (1 -> 2 channels): 1.40M at ngf=16 (the report's widths); 0.79M at ngf=12, the
+Parameters (1 -> 2 channels): 1.41M at ngf=16 (the report's widths); 0.79M at ngf=12, the
 shipped recipe (train/configs/baseline.yaml).  Independent of the image size.
 """
 
