@@ -32,6 +32,23 @@ class Generator(nn.Module):
         raise NotImplementedError
 
 
+class UnitUNet(Generator):
+    """A U-Net whose convolution unit is the architecture (R2U-Net, the seed 000 residual/recurrent U-Net).
+
+    Subclasses build ``down`` (units, max-pooled between levels), ``up`` (upsamplers),
+    ``up_units`` (units after each concatenated skip) and ``head``; the data flow is shared.
+    """
+
+    def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for i, unit in enumerate(self.down):
+            x = unit(x if i == 0 else F.max_pool2d(x, 2))
+            skips.append(x)
+        for i in range(len(self.up) - 1, -1, -1):
+            x = self.up_units[i](torch.cat([skips[i], self.up[i](x)], dim=1))
+        return self.head(x)
+
+
 def init_weights(net: nn.Module, std: float = 0.02) -> nn.Module:
     """pix2pix / DCGAN initialisation: conv weights N(0, 0.02), norm weights N(1, 0.02), biases 0."""
     for module in net.modules():

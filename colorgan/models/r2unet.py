@@ -46,7 +46,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from colorgan.models.blocks import Generator, init_weights, norm_layer
+from colorgan.models.blocks import UnitUNet, init_weights, norm_layer
 from colorgan.models.registry import register_generator
 
 
@@ -83,7 +83,7 @@ class RRCNNBlock(nn.Module):
         return x + self.res_scale * self.body(x)
 
 
-class R2UNetGenerator(Generator):
+class R2UNetGenerator(UnitUNet):
     def __init__(self, in_channels: int = 1, out_channels: int = 2, ngf: int = 64, levels: int = 5, t: int = 2,
                  norm: str = "batch", step_norm: bool = True, entry_norm: bool = True, res_scale: float = 1.0):
         super().__init__()
@@ -104,15 +104,6 @@ class R2UNetGenerator(Generator):
         self.up_units = nn.ModuleList(unit(2 * widths[i], widths[i]) for i in range(levels - 1))
         self.head = nn.Sequential(nn.Conv2d(widths[0], out_channels, 1), nn.Tanh())
         init_weights(self)
-
-    def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
-        skips = []
-        for i, unit in enumerate(self.down):
-            x = unit(x if i == 0 else F.max_pool2d(x, 2))
-            skips.append(x)
-        for i in range(len(self.up) - 1, -1, -1):
-            x = self.up_units[i](torch.cat([skips[i], self.up[i](x)], dim=1))
-        return self.head(x)
 
 
 @register_generator("r2unet")

@@ -35,7 +35,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from colorgan.models.blocks import Generator, init_weights
+from colorgan.models.blocks import UnitUNet, init_weights
 from colorgan.models.registry import register_generator
 
 
@@ -73,7 +73,7 @@ class ConventionalBlock(nn.Module):
         return self.identity(x) + self.single(x) + self.stack(x)
 
 
-class ResRUNetGenerator(Generator):
+class ResRUNetGenerator(UnitUNet):
     def __init__(self, in_channels: int = 1, out_channels: int = 2, ngf: int = 32, levels: int = 5, t: int = 2):
         super().__init__()
         if levels < 2:
@@ -92,15 +92,6 @@ class ResRUNetGenerator(Generator):
         self.up_units = nn.ModuleList(ConventionalBlock(2 * widths[i], widths[i], t) for i in range(levels - 1))
         self.head = nn.Sequential(nn.Conv2d(widths[0], out_channels, 1), nn.Tanh())
         init_weights(self)
-
-    def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
-        skips = []
-        for i, unit in enumerate(self.down):
-            x = unit(x if i == 0 else F.max_pool2d(x, 2))
-            skips.append(x)
-        for i in range(len(self.up) - 1, -1, -1):
-            x = self.up_units[i](torch.cat([skips[i], self.up[i](x)], dim=1))
-        return self.head(x)
 
 
 @register_generator("resrunet")
