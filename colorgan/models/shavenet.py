@@ -2,15 +2,17 @@
 
 Seed 003 (shared/seeds/003_75e0ae1d360d358e.txt) adds five residual blocks of two unpadded
 3x3 convolutions (128 channels, BN, ReLU) whose identity path is cropped by 2 px a side
-(``shave_block(2)``) to the encoder-decoder of its generator.  That block, the 128-channel
-width and the count of five are those of the image transformation network of Johnson et al.,
-"Perceptual Losses for Real-Time Style Transfer and Super-Resolution" (ECCV 2016), so the
-encoder and decoder follow that network: a 9x9 stride-1 convolution (ngf), two 3x3 stride-2
-convolutions (2ngf, 4ngf), the blocks at 1/4 resolution, two x2 upsamplings (2ngf, ngf) and
-a 9x9 stride-1 convolution to the two chroma channels, tanh.  Johnson reflection-pads the
-input by 40 px so that the shaved borders are gone by the end; here the bottleneck is
-reflection-padded by the total shave (5 blocks x 2 px = 10 px a side) instead, which is the
-same thing at a sixteenth of the cost, so the output keeps the input size.
+(``shave_block(2)``) to the encoder-decoder of its generator, without giving the encoder's
+layers.  That block, the 128-channel width and the count of five are those of the image
+transformation network of Johnson et al., "Perceptual Losses for Real-Time Style Transfer and
+Super-Resolution" (ECCV 2016), so the encoder and decoder follow that network: a 9x9 stride-1
+convolution (ngf), two 3x3 stride-2 convolutions (2ngf, 4ngf), the blocks at 1/4 resolution,
+two x2 upsamplings (2ngf, ngf; transposed convolutions as Johnson's, or bilinear + conv) and a
+9x9 stride-1 convolution to the two chroma channels, tanh.  Johnson reflection-pads the input
+by 40 px so that the shaved borders are gone by the end; here the bottleneck is
+reflection-padded by the total shave (5 blocks x 2 px = 10 px a side) instead: the blocks see
+the same sizes, the encoder and decoder skip the padded border, and the output keeps the
+input size.
 
 Parameters (1 -> 2 channels): 1.67M at ngf=32 (the report's 128-channel blocks, the builder
 default); 0.94M at ngf=24, the shipped recipe (train/configs/shavenet.yaml).  Independent of
