@@ -162,8 +162,13 @@ def scan_root(root: str | os.PathLike) -> list[tuple[str, int, Path]]:
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write a small text file so that readers see the old or the new content, never half."""
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write a file so that readers see the old or the new content, never half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
+    tmp.write_bytes(data)
     os.replace(tmp, path)

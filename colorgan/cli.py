@@ -60,8 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", default=None, help="architecture, or 'all' (default: the recommended one)")
     p.add_argument("--epoch", default="latest", help="N, latest or all (default: latest)")
     p.add_argument("--size", type=int, default=None, help="render size (default: each checkpoint's own)")
-    p.add_argument("--max-side", type=int, default=1024, help="shrink photos to this long side first (0: full size)")
-    p.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON")
+    p.add_argument("--max-side", type=int, default=512,
+                   help="shrink photos to this long side first (default 512; 0: full size)")
+    p.add_argument("--out", default="docs", metavar="DIR",
+                   help="write DIR/results.md, DIR/results.json and DIR/compare.png (default docs; '' for none)")
+    p.add_argument("--figure-photos", type=int, default=4, metavar="N",
+                   help="validation photos in compare.png (default 4; 0: no figure)")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON to FILE")
     p.add_argument("--device", default="auto")
     _add_roots(p)
     p.set_defaults(run=cmd_evaluate)
@@ -203,6 +208,19 @@ def cmd_evaluate(args) -> int:
     if args.json:
         write_json(rows, args.json, args.data)
         print(f"\nwrote {args.json}")
+    if args.out:
+        from colorgan.report import compare_figure, write_report
+
+        figure = None
+        if args.figure_photos > 0:
+            latest = [hub.resolve(entries, arch, "latest") if args.epoch == "all" else
+                      next(e for e in selected if e.arch == arch) for arch in chosen_archs]
+            figure = compare_figure(latest, photos, Path(args.out) / "compare.png", count=args.figure_photos,
+                                    device=args.device).name
+        command = (f"python -m colorgan evaluate --data {args.data} --arch {args.arch or hub.default_arch(entries)} "
+                   f"--epoch {args.epoch}" + ("" if args.max_side == 512 else f" --max-side {args.max_side}"))
+        written = write_report(rows, args.out, args.data, len(photos), args.max_side or None, command, figure)
+        print("\nwrote " + ", ".join(str(p) for p in written) + (f", {Path(args.out) / figure}" if figure else ""))
     return 0
 
 

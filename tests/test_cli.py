@@ -88,8 +88,9 @@ def test_clear_errors_for_missing_things(trained_root, tmp_path, capsys):
 def test_evaluate_table_json_and_gray_row(trained_root, tmp_path, capsys):
     root, photos = trained_root
     report = tmp_path / "eval.json"
+    docs = tmp_path / "docs"
     assert main(["evaluate", "--data", str(photos / "val"), "--root", str(root), "--arch", "all",
-                 "--epoch", "all", "--json", str(report)]) == 0
+                 "--epoch", "all", "--json", str(report), "--out", str(docs), "--figure-photos", "2"]) == 0
     printed = capsys.readouterr().out
     assert "| gray |" in printed and "| unet | 2 |" in printed
     rows = json.loads(report.read_text())["rows"]
@@ -97,6 +98,14 @@ def test_evaluate_table_json_and_gray_row(trained_root, tmp_path, capsys):
     for row in rows:
         assert {"psnr", "ssim", "deltae2000", "colorfulness", "colorfulness_gt"} <= set(row)
     assert rows[0]["colorfulness"] < 1.0
+    # The report: the same rows, the training losses of each epoch, and the figure it links.
+    assert json.loads((docs / "results.json").read_text())["rows"] == rows
+    markdown = (docs / "results.md").read_text()
+    assert "![validation photos through every architecture](compare.png)" in markdown
+    unet_2 = next(r for r in rows if r["arch"] == "unet" and r["epoch"] == 2)
+    assert f"| {unet_2['deltae2000']:.2f} |" in markdown and f"| {unet_2['train_g_l1']:.4f} |" in markdown
+    figure = load_rgb(docs / "compare.png")
+    assert figure.shape[0] > 100 and figure.shape[1] > 3 * 100  # 2 rows; gray, unet, original
 
 
 def test_data_pairs(trained_root, tmp_path, capsys):
