@@ -32,6 +32,11 @@ colour; every detail comes from your photo itself, so the result keeps its full 
 Upload a **colour** photo to see how close the model gets to the real colours (PSNR, SSIM, CIEDE2000)."""
 
 
+SKETCH_INTRO = """A line drawing in, a colour picture out (seed 001). A drawing has no shading to keep, so the
+model paints every channel itself. Dark lines on a light background work best; a transparent background
+counts as white. Upload a drawing or draw one on the sketchpad (the upload wins when there are both)."""
+
+
 def _photo_input_class() -> type[gr.Image]:
     """gr.Image (upload, clipboard, drag and drop) that hands the uploaded file over untouched.
 
@@ -120,6 +125,11 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
         return str(curves) if curves else None
 
     @_friendly_errors
+    def on_sketch(path, drawing, epoch):
+        r = app.colorize_sketch(path, drawing, epoch)
+        return str(r["drawing"]), str(r["colorized"]), r["summary"], str(r["download"])
+
+    @_friendly_errors
     def on_batch(files, arch, epoch, size, strength, progress=gr.Progress()):
         paths = [getattr(f, "name", f) for f in (files or [])]
         r = app.batch(paths, arch, epoch, size, strength,
@@ -203,6 +213,35 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
                 curves = gr.Image(label="Loss curves", type="filepath", interactive=False)
                 example_list(progress_photo)
 
+            with gr.Tab("Sketch", id="sketch"):
+                gr.Markdown(SKETCH_INTRO)
+                if not app.sketch_entries:
+                    gr.Markdown("**No sketch model is installed on this server yet.** Train one with "
+                                "`python -m colorgan train --config train/configs/sketch.yaml`, put its checkpoints "
+                                "in `checkpoints/sketch/` (or set `COLORGAN_CHECKPOINTS` / `COLORGAN_HUB_REPO`) "
+                                "and restart.", elem_id="sketch-missing")
+                sketch_epochs = app.sketch_epoch_choices()
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        sketch_upload = photo_box("Your drawing (drop, paste or click to upload)", "sketch-input")
+                        sketch_pad = gr.Sketchpad(label="... or draw one here", type="filepath", format="png",
+                                                  image_mode="RGBA", canvas_size=(512, 512), elem_id="sketch-pad",
+                                                  brush=gr.Brush(default_size=4, colors=["#000000", "#555555"],
+                                                                 default_color="#000000", color_mode="fixed"))
+                    with gr.Column(scale=1):
+                        sketch_epoch = gr.Dropdown(sketch_epochs, value=sketch_epochs[0][1] if sketch_epochs else None,
+                                                   label="Epoch", allow_custom_value=True,
+                                                   info="Training epoch of the sketch model; the latest is usually best.")
+                        sketch_run = gr.Button("Colour the drawing", variant="primary", elem_id="sketch-button",
+                                               interactive=bool(sketch_epochs))
+                with gr.Row(equal_height=True):
+                    sketch_view = gr.Image(label="The drawing as the model sees it", type="filepath",
+                                           interactive=False, height=340, elem_id="sketch-view")
+                    sketch_out = gr.Image(label="Coloured", type="filepath", interactive=False, height=340,
+                                          elem_id="sketch-colored")
+                sketch_md = gr.Markdown(elem_id="sketch-summary")
+                sketch_download = gr.File(label="Download the colour picture (PNG, full resolution)", interactive=False)
+
             with gr.Tab("Batch", id="batch"):
                 gr.Markdown(f"Several photos, or a zip of photos (up to {webapp.BATCH_MAX_FILES} per batch, "
                             f"{webapp.MAX_UPLOAD_MB} MB per file): you get back one zip with `<name>_color.png` "
@@ -230,6 +269,8 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
         progress_arch.change(on_curves, progress_arch, curves, api_name="curves")
         batch_run.click(on_batch, [batch_files, model, epoch, size, strength], [batch_zip, batch_md],
                         api_name="batch", **heavy)
+        sketch_run.click(on_sketch, [sketch_upload, sketch_pad, sketch_epoch],
+                         [sketch_view, sketch_out, sketch_md, sketch_download], api_name="sketch", **heavy)
         # A photo put on the Colorize tab (upload, paste or example) is ready on the other tabs too.
         photo.change(lambda p: (p, p), photo, [compare_photo, progress_photo], api_visibility="private",
                      queue=False, show_progress="hidden")

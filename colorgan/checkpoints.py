@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 WEIGHTS_NAME = "model.safetensors"
@@ -28,6 +28,7 @@ LOG_NAME = "train_log.csv"
 FORMAT = "colorgan-checkpoint"
 _ARCH_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _EPOCH_DIR = re.compile(r"^epoch-(\d{3,6})$")
+MAX_RENDER_SIZE = 4096
 
 
 class CheckpointError(RuntimeError):
@@ -108,6 +109,17 @@ def read_config(directory: str | os.PathLike) -> dict:
         check_arch_name(config["arch"])
     except CheckpointError as err:
         raise CheckpointError(f"checkpoint {directory}: {err}") from None
+    # The page and the CLI trust these two fields: a render size of a million pixels would
+    # allocate without bound, an unknown colour space would fail late with a raw error.
+    from colorgan.color import COLOR_SPACES
+
+    size = config.get("render_size", 256)
+    if not isinstance(size, int) or isinstance(size, bool) or not 8 <= size <= MAX_RENDER_SIZE:
+        raise CheckpointError(f"checkpoint {directory}: render_size {size!r} is not a whole number of pixels "
+                              f"from 8 to {MAX_RENDER_SIZE}; it was not written by colorgan.")
+    if config.get("color_space", "lab") not in COLOR_SPACES:
+        raise CheckpointError(f"checkpoint {directory}: unknown color_space {config.get('color_space')!r} "
+                              f"(known: {', '.join(sorted(COLOR_SPACES))}).")
     return config
 
 
@@ -118,23 +130,39 @@ def load_generator(directory: str | os.PathLike, device: str | torch.device = "c
 
     directory = Path(directory)
     config = config if config is not None else read_config(directory)
-    arch = config["arch"]
+    # A sketch checkpoint (arch "sketch", colorgan/sketch.py) names the generator it is built from.
+    arch = config.get("generator_arch", config["arch"])
     if arch not in generator_names():
         raise CheckpointError(f"checkpoint {directory} is for architecture {arch!r}, which this version "
                               f"of colorgan does not have (known: {', '.join(generator_names())}). "
                               "Update colorgan or pick another checkpoint.")
+    kwargs = config.get("kwargs", {})
+    # The model is first built on the meta device (no memory): kwargs from an untrusted config
+    # (depth=1000, ngf=-1) must fail here, not allocate gigabytes or raise a raw RuntimeError.
     try:
-        model = build_generator(arch, **config.get("kwargs", {}))
-    except (TypeError, ValueError) as err:
+        with torch.device("meta"):
+            skeleton = build_generator(arch, **kwargs)
+    except (TypeError, ValueError, RuntimeError, OverflowError, RecursionError) as err:
         raise CheckpointError(f"checkpoint {directory}: its config does not build {arch!r}: {err}") from None
     weights = directory / WEIGHTS_NAME
     if not weights.is_file():
         raise CheckpointError(f"checkpoint {directory}: {WEIGHTS_NAME} is missing. Re-download or re-train it.")
     try:
+        with safe_open(str(weights), framework="pt", device="cpu") as handle:   # the header only
+            shapes = {name: list(handle.get_slice(name).get_shape()) for name in handle.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise _corrupt(directory, err) from None
+    expected = {name: list(tensor.shape) for name, tensor in skeleton.state_dict().items()}
+    if shapes != expected:
+        differing = sorted(set(shapes) ^ set(expected)) or sorted(k for k in shapes if shapes[k] != expected[k])
+        raise CheckpointError(f"checkpoint {directory}: the weights do not match the {arch!r} model its "
+                              f"config describes (first difference: {differing[0]}). The files belong to "
+                              "different models; re-download or re-train the checkpoint.")
+    model = build_generator(arch, **kwargs)
+    try:
         state = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
-        raise CheckpointError(f"checkpoint {directory}: {WEIGHTS_NAME} is corrupt or truncated ({err}). "
-                              "Delete it and re-download or re-train.") from None
+        raise _corrupt(directory, err) from None
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
     try:
         model.load_state_dict(state, strict=True)
@@ -144,6 +172,11 @@ def load_generator(directory: str | os.PathLike, device: str | torch.device = "c
                               f"config describes ({summary}). The files belong to different models; "
                               "re-download or re-train the checkpoint.") from None
     return model.to(device).eval(), config
+
+
+def _corrupt(directory: Path, err: BaseException) -> CheckpointError:
+    return CheckpointError(f"checkpoint {directory}: {WEIGHTS_NAME} is corrupt or truncated ({err}). "
+                           "Delete it and re-download or re-train.")
 
 
 def scan_root(root: str | os.PathLike) -> list[tuple[str, int, Path]]:

@@ -1,4 +1,4 @@
-"""``python -m colorgan``: list, colorize, evaluate, train, data (the contract in DESIGN.md).
+"""``python -m colorgan``: list, colorize, sketch, evaluate, train, data (the contract in DESIGN.md).
 
 The commands are thin: they parse arguments and call the same modules the page uses.
 Errors users can fix (a bad photo, a missing checkpoint, a wrong recipe) print one clear
@@ -54,6 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     _add_roots(p)
     p.set_defaults(run=cmd_colorize)
+
+    p = sub.add_parser("sketch", help="colour pictures from line drawings (files or folders), full size")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="drawings: image files or folders (searched recursively)")
+    p.add_argument("--arch", default="sketch", help="sketch model (default: sketch)")
+    p.add_argument("--epoch", default="latest", help="epoch number or latest (default)")
+    p.add_argument("--size", type=int, default=None, help="render size (default: the checkpoint's own)")
+    p.add_argument("--out", default="outputs", help="output folder for <name>.png (default: outputs)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    _add_roots(p)
+    p.set_defaults(run=cmd_sketch)
 
     p = sub.add_parser("evaluate", help="PSNR, SSIM, CIEDE2000, colourfulness on a folder of colour photos")
     p.add_argument("--data", required=True, help="folder of colour photos (ground truth)")
@@ -112,10 +122,17 @@ def _add_roots(p: argparse.ArgumentParser) -> None:
                    help="Hub model repo to list and load from (default: COLORGAN_HUB_REPO)")
 
 
-def _entries(args):
+def _entries(args, task: str | None = "photo"):
+    """Checkpoints from every source; ``task`` photo or sketch keeps only those models (None: all)."""
     from colorgan import hub
 
-    return hub.list_checkpoints(args.root, hub_repo=args.hub)
+    entries = hub.list_checkpoints(args.root, hub_repo=args.hub)
+    if task == "photo":
+        if getattr(args, "arch", None) == hub.SKETCH_ARCH:
+            raise ValueError(f"{hub.SKETCH_ARCH} colours line drawings, not photos: use "
+                             "`python -m colorgan sketch IN... --out DIR`")
+        return hub.photo_entries(entries)
+    return hub.sketch_entries(entries) if task == "sketch" else entries
 
 
 # ---------------------------------------------------------------- commands
@@ -123,7 +140,7 @@ def _entries(args):
 def cmd_list(args) -> int:
     from colorgan import hub
 
-    entries = _entries(args)
+    entries = _entries(args, task=None)
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=2))
         return 0
@@ -162,8 +179,8 @@ def cmd_colorize(args) -> int:
     return 1 if failures else 0
 
 
-def _collect_inputs(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
-    """(source, target) pairs; a folder's sub-folders are mirrored under ``out``."""
+def _collect_inputs(inputs: list[str], out: Path, suffix: str = "_color") -> list[tuple[Path, Path]]:
+    """(source, target) pairs, target ``<stem><suffix>.png``; a folder's sub-folders are mirrored under ``out``."""
     from colorgan.images import list_images
 
     jobs = []
@@ -172,9 +189,9 @@ def _collect_inputs(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
         if path.is_dir():
             for file in list_images(path):
                 relative = file.relative_to(path)
-                jobs.append((file, out / relative.parent / f"{relative.stem}_color.png"))
+                jobs.append((file, out / relative.parent / f"{relative.stem}{suffix}.png"))
         elif path.exists():
-            jobs.append((path, out / f"{path.stem}_color.png"))
+            jobs.append((path, out / f"{path.stem}{suffix}.png"))
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
     if not jobs:
@@ -183,7 +200,47 @@ def _collect_inputs(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
     if len(set(targets)) != len(targets):
         raise ValueError("two inputs would write the same output file (same name); colorize them separately "
                          "or put them in one folder")
+    sources = {s.resolve() for s, _ in jobs}
+    clobbered = [t for t in targets if t.resolve() in sources]
+    if clobbered:
+        raise ValueError(f"{clobbered[0]} would be overwritten by its own result; choose another --out")
     return jobs
+
+
+def cmd_sketch(args) -> int:
+    """Line drawings -> colour pictures at the drawing's own size (colorgan/sketch.py)."""
+    from colorgan import distributed, hub
+    from colorgan.checkpoints import CheckpointError
+    from colorgan.images import ImageLoadError, load_rgb, save_png
+
+    jobs = _collect_inputs(args.inputs, Path(args.out), suffix="")
+    rank = distributed.info()
+    mine = jobs[rank.rank::rank.world_size]
+    entries = _entries(args, task="sketch")
+    if not entries:
+        raise CheckpointError("no sketch model found. Train one (python -m colorgan train --config "
+                              "train/configs/sketch.yaml), add its root with --root / COLORGAN_CHECKPOINTS, "
+                              f"or name a Hub repo that has one in {hub.HUB_REPO_ENV}.")
+    if args.arch != hub.SKETCH_ARCH:
+        raise CheckpointError(f"{args.arch!r} is not a sketch model; the sketch models are: "
+                              f"{', '.join(hub.archs(entries))}")
+    entry = hub.resolve(entries, args.arch, args.epoch)
+    device = distributed.pick_device(args.device, rank.local_rank)
+    colorizer = hub.load_sketch_colorizer(entry, device=device)
+    if rank.is_main:
+        print(f"colouring {len(jobs)} drawing(s) with {entry.arch} epoch {entry.epoch} ({entry.source}) on {device}"
+              + (f", {rank.world_size} processes" if rank.enabled else ""))
+    failures = 0
+    for source, target in tqdm(mine, desc="colouring", unit="drawing", disable=len(mine) < 2 or not sys.stderr.isatty()):
+        try:
+            drawing = load_rgb(source)
+        except ImageLoadError as err:
+            print(f"skipped: {err}", file=sys.stderr)
+            failures += 1
+            continue
+        save_png(colorizer.colorize(drawing, size=args.size), target)
+        print(f"{source} -> {target}")
+    return 1 if failures else 0
 
 
 def cmd_evaluate(args) -> int:

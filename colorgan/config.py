@@ -24,6 +24,7 @@ class ModelConfig:
     discriminator: str | None = "patchgan"  # a registered discriminator, or null: regression only
     discriminator_kwargs: dict = field(default_factory=dict)
     color_space: str = "lab"                # lab or yuv
+    task: str = "photo"                     # photo: luma -> chroma; sketch: line drawing -> Lab (seed 001)
 
 
 @dataclass
@@ -161,6 +162,8 @@ def recipe_from_dict(raw: dict) -> Recipe:
     _validate(recipe)
     if recipe.train.decay_epochs is None:
         recipe.train.decay_epochs = recipe.train.epochs // 2
+    if recipe.model.task == "sketch":  # the drawing in, all three Lab channels out (colorgan/sketch.py)
+        recipe.model.generator = {**recipe.model.generator, "in_channels": 1, "out_channels": 3}
     return recipe
 
 
@@ -222,6 +225,13 @@ def _validate(recipe: Recipe) -> None:
                           f"choose one of {discriminator_names()} or null")
     if m.color_space not in ("lab", "yuv"):
         raise RecipeError("model.color_space must be lab or yuv")
+    if m.task not in ("photo", "sketch"):
+        raise RecipeError(f"model.task must be photo or sketch, got {m.task!r}")
+    if m.task == "sketch":
+        channels = {k: m.generator[k] for k in ("in_channels", "out_channels") if k in m.generator}
+        if m.color_space != "lab" or any(channels.get(k, v) != v for k, v in (("in_channels", 1), ("out_channels", 3))):
+            raise RecipeError("model.task=sketch predicts the full Lab image from a drawing: it needs "
+                              f"model.color_space=lab and a generator with in_channels 1, out_channels 3 (got {channels})")
     checks = [
         (d.size >= 8, "data.size must be at least 8"),
         (0 < d.min_scale <= 1, "data.min_scale must be in (0, 1]"),

@@ -34,6 +34,9 @@ HUB_REPO_ENV = "COLORGAN_HUB_REPO"
 # Best first: the default model is the first of these that has a checkpoint.
 RECOMMENDED_ORDER = ["effunet", "unet", "unetpp", "unet3p", "linknet", "resrunet", "r2unet", "shavenet",
                      "yuvgan", "baseline"]
+# Sketch models (line drawing -> colour picture, colorgan/sketch.py) live under this arch name;
+# the photo commands and the photo tabs of the page never list them.
+SKETCH_ARCH = "sketch"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -344,8 +347,28 @@ def train_log(entries: list[Entry], arch: str) -> Path | None:
     return None
 
 
+def photo_entries(entries: list[Entry]) -> list[Entry]:
+    """The photo colorizers among ``entries`` (everything but the sketch models)."""
+    return [e for e in entries if e.arch != SKETCH_ARCH]
+
+
+def sketch_entries(entries: list[Entry]) -> list[Entry]:
+    """The sketch models among ``entries`` (arch ``sketch``)."""
+    return [e for e in entries if e.arch == SKETCH_ARCH]
+
+
 def load_colorizer(entry: Entry, device: str = "auto"):
     """Fetch (if needed), verify and load one checkpoint as a ready Colorizer."""
     from colorgan.pipeline import Colorizer
 
+    if entry.arch == SKETCH_ARCH:
+        raise CheckpointError(f"{SKETCH_ARCH} epoch {entry.epoch} is a sketch model (line drawing -> colour), "
+                              "not a photo colorizer; use `python -m colorgan sketch` or the page's Sketch tab.")
     return Colorizer.from_checkpoint(fetch(entry), device=device)
+
+
+def load_sketch_colorizer(entry: Entry, device: str = "auto"):
+    """Fetch (if needed), verify and load one sketch checkpoint as a ready SketchColorizer."""
+    from colorgan.sketch import SketchColorizer
+
+    return SketchColorizer.from_checkpoint(fetch(entry), device=device)

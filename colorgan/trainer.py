@@ -12,6 +12,7 @@ is written last and is the commit point.  Each file is written atomically.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import time
@@ -32,6 +33,7 @@ from colorgan.data import PhotoDataset, photo_files, split_files
 from colorgan.losses import GANLoss, discriminator_targets, l1_loss, regression_loss
 from colorgan.models import build_discriminator, build_generator, count_parameters
 from colorgan.plots import plot_losses, read_log, save_grid
+from colorgan import sketch as sketch_task
 
 LOG_FIELDS = ["epoch", "steps", "images", "seconds", "lr_g", "g_adv", "g_l1", "g_total",
               "d_real", "d_fake", "d_total", "val_l1"]
@@ -42,7 +44,9 @@ class TrainingDiverged(RuntimeError):
 
 
 def run_dir(recipe: Recipe) -> Path:
-    return Path(recipe.train.out) / recipe.model.arch
+    """``<out>/<arch>``; a sketch model (model.task=sketch) goes to ``<out>/sketch`` whatever its generator."""
+    name = sketch_task.SKETCH_ARCH if recipe.model.task == "sketch" else recipe.model.arch
+    return Path(recipe.train.out) / name
 
 
 def train(recipe: Recipe, progress: bool = True) -> Path:
@@ -68,6 +72,8 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
     use_amp = cuda and cfg_t.amp
     memory_format = torch.channels_last if cuda else torch.contiguous_format
     space = get_space(cfg_m.color_space)
+    sketching = cfg_m.task == "sketch"  # seed 001: (line drawing, full Lab) pairs, colorgan/sketch.py
+    dataset_class = sketch_task.SketchDataset if sketching else PhotoDataset
 
     # ---- data
     train_files = photo_files(cfg_d.train)
@@ -75,9 +81,9 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
         val_files = photo_files(cfg_d.val)
     else:
         train_files, val_files = split_files(train_files, cfg_d.val_fraction, cfg_d.split_seed, Path(cfg_d.train))
-    train_set = PhotoDataset(train_files, cfg_d.size, train=True, min_scale=cfg_d.min_scale, flip=cfg_d.flip,
+    train_set = dataset_class(train_files, cfg_d.size, train=True, min_scale=cfg_d.min_scale, flip=cfg_d.flip,
                              crops_per_image=cfg_d.crops_per_image, paired=cfg_d.paired, progress=progress and main)
-    val_set = PhotoDataset(val_files, cfg_d.size, train=False, paired=cfg_d.paired) if val_files else None
+    val_set = dataset_class(val_files, cfg_d.size, train=False, paired=cfg_d.paired) if val_files else None
     sampler = DistributedSampler(train_set, seed=cfg_t.seed, drop_last=True) if dist_info.enabled else None
     workers = cfg_d.num_workers if cfg_d.num_workers >= 0 else (min(8, torch.get_num_threads()) if cuda else 0)
     per_rank = len(train_set) // dist_info.world_size
@@ -145,8 +151,11 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
         for batch in bar:
             if steps >= total_steps:
                 break
-            rgb = batch.to(device, non_blocking=True).float().div_(255.0)
-            luma, chroma = space.encode(rgb)
+            if sketching:  # "luma" is the drawing, "chroma" the full Lab image it should become
+                luma, chroma = sketch_task.encode_pairs(batch, device)
+            else:
+                rgb = batch.to(device, non_blocking=True).float().div_(255.0)
+                luma, chroma = space.encode(rgb)
             luma = luma.contiguous(memory_format=memory_format)
             chroma = chroma.contiguous(memory_format=memory_format)
             with autocast():
@@ -187,10 +196,10 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
                     f"epoch {epoch}, step {steps + 1}: the loss became NaN or infinite "
                     f"(G adv {terms[0]:.4g}, L1 {terms[1]:.4g}, D {terms[5]:.4g}). The last good checkpoint "
                     f"in {out} is kept; lower train.lr_g / train.lr_d or use train.gan_mode=lsgan, then resume.")
-            sums[:6] += terms * len(batch)
-            sums[6] += len(batch)
+            sums[:6] += terms * len(luma)
+            sums[6] += len(luma)
             steps += 1
-            images += len(batch) * dist_info.world_size
+            images += len(luma) * dist_info.world_size
             if main and progress and steps % 5 == 0:
                 bar.set_postfix(l1=f"{terms[1]:.4f}", adv=f"{terms[0]:.3f}", d=f"{terms[5]:.3f}")
         bar.close()
@@ -198,20 +207,24 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
         means = (sums[:6] / sums[6].clamp_min(1)).tolist()
 
         if main:
-            val_l1 = _validate(generator, val_set, space, device, cfg_t.batch_size, autocast) if val_set else float("nan")
+            validate = sketch_task.validate if sketching else functools.partial(_validate, space=space)
+            val_l1 = validate(generator, val_set, device=device, batch_size=cfg_t.batch_size,
+                              autocast=autocast) if val_set else float("nan")
             row = dict(zip(LOG_FIELDS, [epoch, steps, images, round(time.time() - started, 2),
                                         opt_g.param_groups[0]["lr"], *means, val_l1]))
             due = epoch % cfg_t.save_every == 0 or epoch == cfg_t.epochs
             if due:
-                save_checkpoint(checkpoint_dir(out.parent, cfg_m.arch, epoch), generator,
+                save_checkpoint(checkpoint_dir(out.parent, out.name, epoch), generator,
                                 _checkpoint_config(recipe, generator, epoch, row), dtype=cfg_t.save_dtype)
-                save_grid(_sample_rows(generator, samples, space, device), out / "samples" / f"epoch-{epoch:03d}.png")
+                rows = (sketch_task.sample_rows(generator, samples, device) if sketching
+                        else _sample_rows(generator, samples, space, device))
+                save_grid(rows, out / "samples" / f"epoch-{epoch:03d}.png")
             _append_log(out / LOG_NAME, row)
-            plot_losses(out / LOG_NAME, out / "loss_curve.png", title=cfg_m.arch)
+            plot_losses(out / LOG_NAME, out / "loss_curve.png", title=out.name)
             _save_state(state_path, recipe, epoch, generator, discriminator, opt_g, opt_d)
             print(f"epoch {epoch}/{cfg_t.epochs}: L1 {row['g_l1']:.4f} (val {val_l1:.4f}), "
                   f"G adv {row['g_adv']:.3f}, D {row['d_total']:.3f}, {row['seconds']:.0f}s"
-                  + (f" -> {checkpoint_dir(out.parent, cfg_m.arch, epoch)}" if due else ""))
+                  + (f" -> {checkpoint_dir(out.parent, out.name, epoch)}" if due else ""))
         distributed.barrier()
     return out
 
@@ -223,8 +236,11 @@ def _optimizer(model: torch.nn.Module, lr: float, cfg_t) -> torch.optim.Optimize
 
 
 def _checkpoint_config(recipe: Recipe, generator, epoch: int, row: dict) -> dict:
+    arch = run_dir(recipe).name
     return {
-        "arch": recipe.model.arch,
+        "arch": arch,
+        "task": recipe.model.task,
+        **({"generator_arch": recipe.model.arch} if arch != recipe.model.arch else {}),
         # "pretrained" only chooses the starting weights; a checkpoint carries all of its own.
         "kwargs": {k: v for k, v in recipe.model.generator.items() if k != "pretrained"},
         "color_space": recipe.model.color_space,

@@ -15,6 +15,24 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 # (Subprocesses inherit this.)  Tests of the shipped checkpoints set it back to 1.
 os.environ["COLORGAN_BUILTIN_CHECKPOINTS"] = "0"
 REPO = Path(__file__).resolve().parent.parent
+# The size knob of the reliability tests (fuzzing, load, kill -9): a bounded smoke version by
+# default, the long version with COLORGAN_FULL_RELIABILITY=1.
+FULL_RELIABILITY = os.environ.get("COLORGAN_FULL_RELIABILITY", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def peak_rss_mb(reset: bool = False) -> float:
+    """This process's peak resident memory in MB (Linux VmHWM); ``reset`` starts a new peak from now."""
+    if reset:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            pass
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def natural_photo(height: int, width: int, seed: int = 0) -> np.ndarray:

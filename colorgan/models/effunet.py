@@ -22,6 +22,10 @@ Parameters: 869,716 at the recipe's ``encoder_depth=4, decoder_width=16`` (encod
 to the 112-channel /16 stage, decoder 168,948; 1.8 MB as fp16); 3.78M at depth 5 with the same
 decoder width, because Lite0's /32 stages alone hold 2.26M weights.
 
+Frozen encoder: ``freeze_encoder=True`` trains the decoder only (the encoder's weights and BN
+statistics stay ImageNet's), which is cheaper per step and cannot overfit the encoder to a few
+hundred photos.
+
 BatchNorm: ``freeze_encoder_bn=True`` keeps the encoder's BN layers in eval mode while
 training (ImageNet running statistics used and kept; their affine weights still learn), so
 training and inference normalise the same way at any batch size, including the per-GPU
@@ -65,7 +69,8 @@ class DecoderBlock(nn.Module):
 
 class EffUNetGenerator(Generator):
     def __init__(self, in_channels: int = 1, out_channels: int = 2, decoder_width: int = 16,
-                 encoder_depth: int = 5, pretrained: bool = False, freeze_encoder_bn: bool = False):
+                 encoder_depth: int = 5, pretrained: bool = False, freeze_encoder_bn: bool = False,
+                 freeze_encoder: bool = False):
         super().__init__()
         if in_channels not in (1, 3):
             raise ValueError("in_channels must be 1 (luma) or 3 (RGB in [-1, 1])")
@@ -87,6 +92,9 @@ class EffUNetGenerator(Generator):
         init_weights(self.head)
         if pretrained:
             load_imagenet_weights(self.encoder)
+        if freeze_encoder:  # train the decoder only: 324 photos cannot improve ImageNet features
+            self.encoder.requires_grad_(False)
+            self.freeze_encoder_bn = True
         self.train()
 
     def train(self, mode: bool = True) -> "EffUNetGenerator":
@@ -109,5 +117,7 @@ class EffUNetGenerator(Generator):
 
 @register_generator("effunet")
 def build_effunet(in_channels: int = 1, out_channels: int = 2, decoder_width: int = 16, encoder_depth: int = 5,
-                  pretrained: bool = False, freeze_encoder_bn: bool = False) -> EffUNetGenerator:
-    return EffUNetGenerator(in_channels, out_channels, decoder_width, encoder_depth, pretrained, freeze_encoder_bn)
+                  pretrained: bool = False, freeze_encoder_bn: bool = False,
+                  freeze_encoder: bool = False) -> EffUNetGenerator:
+    return EffUNetGenerator(in_channels, out_channels, decoder_width, encoder_depth, pretrained, freeze_encoder_bn,
+                            freeze_encoder)
