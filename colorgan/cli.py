@@ -138,8 +138,6 @@ def _entries(args, task: str | None = "photo"):
 # ---------------------------------------------------------------- commands
 
 def cmd_list(args) -> int:
-    from colorgan import hub
-
     entries = _entries(args, task=None)
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=2))
@@ -155,7 +153,6 @@ def cmd_list(args) -> int:
 
 def cmd_colorize(args) -> int:
     from colorgan import distributed, hub
-    from colorgan.images import ImageLoadError, load_rgb, save_png
 
     jobs = _collect_inputs(args.inputs, Path(args.out))
     rank = distributed.info()
@@ -163,18 +160,27 @@ def cmd_colorize(args) -> int:
     entry = hub.resolve(_entries(args), args.arch, args.epoch)
     device = distributed.pick_device(args.device, rank.local_rank)
     colorizer = hub.load_colorizer(entry, device=device)
+    return _convert_files(mine, len(jobs), entry, device, rank, ("colorizing", "photo"),
+                          lambda photo: colorizer.colorize(photo, size=args.size, strength=args.strength))
+
+
+def _convert_files(mine, total: int, entry, device, rank, words: tuple[str, str], convert) -> int:
+    """Load each file, convert it, write the PNG; a bad file is one line on stderr and the rest carry on."""
+    from colorgan.images import ImageLoadError, load_rgb, save_png
+
+    verb, noun = words
     if rank.is_main:
-        print(f"colorizing {len(jobs)} photo(s) with {entry.arch} epoch {entry.epoch} ({entry.source}) on {device}"
+        print(f"{verb} {total} {noun}(s) with {entry.arch} epoch {entry.epoch} ({entry.source}) on {device}"
               + (f", {rank.world_size} processes" if rank.enabled else ""))
     failures = 0
-    for source, target in tqdm(mine, desc="colorizing", unit="photo", disable=len(mine) < 2 or not sys.stderr.isatty()):
+    for source, target in tqdm(mine, desc=verb, unit=noun, disable=len(mine) < 2 or not sys.stderr.isatty()):
         try:
-            photo = load_rgb(source)
+            image = load_rgb(source)
         except ImageLoadError as err:
             print(f"skipped: {err}", file=sys.stderr)
             failures += 1
             continue
-        save_png(colorizer.colorize(photo, size=args.size, strength=args.strength), target)
+        save_png(convert(image), target)
         print(f"{source} -> {target}")
     return 1 if failures else 0
 
@@ -211,7 +217,6 @@ def cmd_sketch(args) -> int:
     """Line drawings -> colour pictures at the drawing's own size (colorgan/sketch.py)."""
     from colorgan import distributed, hub
     from colorgan.checkpoints import CheckpointError
-    from colorgan.images import ImageLoadError, load_rgb, save_png
 
     jobs = _collect_inputs(args.inputs, Path(args.out), suffix="")
     rank = distributed.info()
@@ -227,20 +232,8 @@ def cmd_sketch(args) -> int:
     entry = hub.resolve(entries, args.arch, args.epoch)
     device = distributed.pick_device(args.device, rank.local_rank)
     colorizer = hub.load_sketch_colorizer(entry, device=device)
-    if rank.is_main:
-        print(f"colouring {len(jobs)} drawing(s) with {entry.arch} epoch {entry.epoch} ({entry.source}) on {device}"
-              + (f", {rank.world_size} processes" if rank.enabled else ""))
-    failures = 0
-    for source, target in tqdm(mine, desc="colouring", unit="drawing", disable=len(mine) < 2 or not sys.stderr.isatty()):
-        try:
-            drawing = load_rgb(source)
-        except ImageLoadError as err:
-            print(f"skipped: {err}", file=sys.stderr)
-            failures += 1
-            continue
-        save_png(colorizer.colorize(drawing, size=args.size), target)
-        print(f"{source} -> {target}")
-    return 1 if failures else 0
+    return _convert_files(mine, len(jobs), entry, device, rank, ("colouring", "drawing"),
+                          lambda drawing: colorizer.colorize(drawing, size=args.size))
 
 
 def cmd_evaluate(args) -> int:

@@ -64,6 +64,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"                    # auto, cpu, cuda, cuda:1 ...
     amp: bool = True                        # bf16 autocast on CUDA (ignored on CPU)
+    channels_last: bool = True              # channels_last tensors on CUDA (ignored on CPU)
     save_dtype: str = "float32"             # float32 or float16 generator weights
     out: str = "runs"                       # checkpoints go to <out>/<arch>/epoch-NNN/
     resume: bool = True                     # continue from <out>/<arch>/state/last.pt if present

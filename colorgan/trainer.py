@@ -36,7 +36,7 @@ from colorgan.plots import plot_losses, read_log, save_grid
 from colorgan import sketch as sketch_task
 
 LOG_FIELDS = ["epoch", "steps", "images", "seconds", "lr_g", "g_adv", "g_l1", "g_total",
-              "d_real", "d_fake", "d_total", "val_l1"]
+              "d_real", "d_fake", "d_total", "val_l1", "step_seconds"]  # seconds: the whole epoch; step_seconds: its steps only
 
 
 class TrainingDiverged(RuntimeError):
@@ -51,7 +51,7 @@ def run_dir(recipe: Recipe) -> Path:
 
 def train(recipe: Recipe, progress: bool = True) -> Path:
     """Train as the recipe says, resuming if a state exists; returns ``<out>/<arch>``."""
-    cfg_m, cfg_d, cfg_t = recipe.model, recipe.data, recipe.train
+    cfg_t = recipe.train
     dist_info = distributed.info()
     device = distributed.pick_device(cfg_t.device, dist_info.local_rank)
     dist_info = distributed.setup(device.type)
@@ -70,7 +70,7 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
     if cuda:
         torch.backends.cudnn.benchmark = True
     use_amp = cuda and cfg_t.amp
-    memory_format = torch.channels_last if cuda else torch.contiguous_format
+    memory_format = torch.channels_last if cuda and cfg_t.channels_last else torch.contiguous_format
     space = get_space(cfg_m.color_space)
     sketching = cfg_m.task == "sketch"  # seed 001: (line drawing, full Lab) pairs, colorgan/sketch.py
     dataset_class = sketch_task.SketchDataset if sketching else PhotoDataset
@@ -203,6 +203,9 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
             if main and progress and steps % 5 == 0:
                 bar.set_postfix(l1=f"{terms[1]:.4f}", adv=f"{terms[0]:.3f}", d=f"{terms[5]:.3f}")
         bar.close()
+        if cuda:
+            torch.cuda.synchronize(device)
+        step_seconds = time.time() - started  # the training steps alone, for throughput (bench/train_speed.py)
         distributed.all_reduce_mean(sums)
         means = (sums[:6] / sums[6].clamp_min(1)).tolist()
 
@@ -211,7 +214,7 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
             val_l1 = validate(generator, val_set, device=device, batch_size=cfg_t.batch_size,
                               autocast=autocast) if val_set else float("nan")
             row = dict(zip(LOG_FIELDS, [epoch, steps, images, round(time.time() - started, 2),
-                                        opt_g.param_groups[0]["lr"], *means, val_l1]))
+                                        opt_g.param_groups[0]["lr"], *means, val_l1, round(step_seconds, 3)]))
             due = epoch % cfg_t.save_every == 0 or epoch == cfg_t.epochs
             if due:
                 save_checkpoint(checkpoint_dir(out.parent, out.name, epoch), generator,

@@ -85,7 +85,7 @@ def test_results_fill_the_manifest_and_the_readme_block(runs, tmp_path):
     assert "old" not in text and text.endswith("after\n")
     rows = json.loads((docs / "results.json").read_text())["rows"]
     final = next(r for r in rows if r["arch"] == "unet" and r["epoch"] == 4)
-    assert f"| unet | 2, 4 | " in text and f"| {final['deltae2000']:.2f} |" in text
+    assert "| unet | 2, 4 | " in text and f"| {final['deltae2000']:.2f} |" in text
     metrics = {(c["arch"], c["epoch"]): c.get("metrics") for c in
                json.loads((root / "manifest.json").read_text())["checkpoints"]}
     assert metrics[("unet", 4)]["deltae2000"] == pytest.approx(final["deltae2000"])

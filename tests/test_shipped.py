@@ -37,3 +37,28 @@ def test_every_shipped_checkpoint_colorizes_an_example_at_full_size(shipped):
         colorizer = hub.load_colorizer(entry, device="cpu")
         result = colorizer.colorize(photo, size=64)
         assert result.shape == photo.shape, entry
+
+
+def test_every_architecture_ships_with_its_epochs(shipped):
+    """The page's pickers show learning: every photo architecture, its final epoch and two earlier ones."""
+    epochs: dict[str, list[int]] = {}
+    for entry in shipped:
+        epochs.setdefault(entry.arch, []).append(entry.epoch)
+    expected = set(hub.RECOMMENDED_ORDER)
+    assert expected <= set(epochs), f"not shipped: {sorted(expected - set(epochs))}"
+    for arch in expected:
+        assert len(epochs[arch]) >= (5 if arch == hub.RECOMMENDED_ORDER[0] else 3), (arch, epochs[arch])
+
+
+def test_readme_results_come_from_the_shipped_checkpoints():
+    """The README's results block is what train/ship.py makes of docs/results.json and checkpoints/."""
+    from tests.test_ship import ship
+
+    results = json.loads((REPO / "docs" / "results.json").read_text())
+    shipped_pairs = {(a, e) for a, e, _ in ship.scan_root(REPO / "checkpoints")}
+    evaluated = {(r["arch"], r["epoch"]) for r in results["rows"] if r["arch"] != "gray"}
+    assert shipped_pairs <= evaluated, f"not evaluated: {sorted(shipped_pairs - evaluated)}"
+    readme = (REPO / "README.md").read_text()
+    block = readme.split(ship.START, 1)[1].split(ship.END, 1)[0].strip()
+    assert block == ship.readme_section(results, REPO / "checkpoints").strip()
+    assert (REPO / "docs" / "compare.png").is_file() and "docs/results.md" in readme

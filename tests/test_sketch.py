@@ -4,7 +4,6 @@ trainer's sketch task, the CLI's ``sketch`` command and the page's Sketch tab ov
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
