@@ -185,9 +185,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{arch:9s} {label:5s} {device:4s}  colorgan {fast['median']:.3f}s (p95 {fast['p95']:.3f}, "
                           f"{fast['peak_rss_mb']:.0f} MB)  plain {plain['median']:.3f}s ({plain['peak_rss_mb']:.0f} MB)"
                           f"  {row['speedup']:.1f}x  diff {row['difference']:.2f}", flush=True)
-    bad = [r for r in rows if r["difference"] > 3.0]
+    # colorgan clips out-of-gamut colours along their hue, plain per RGB channel, and OpenCV's Lab
+    # is float32: a few 8-bit levels apart on average is agreement; a broken path is tens apart.
+    bad = [r for r in rows if r["difference"] > 8.0]
     if bad:
-        print("the two paths disagree (mean abs difference > 3 of 255): " +
+        print("the two paths disagree (mean abs difference > 8 of 255): " +
               ", ".join(f"{r['arch']} {r['photo']}" for r in bad))
         return 1
     if not (args.smoke or args.no_write):
