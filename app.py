@@ -36,6 +36,19 @@ SKETCH_INTRO = """A line drawing in, a colour picture out (seed 001). A drawing 
 model paints every channel itself. Dark lines on a light background work best; a transparent background
 counts as white. Upload a drawing or draw one on the sketchpad (the upload wins when there are both)."""
 
+# Gradio's sketchpad mounted in a tab that was hidden at load starts with no tool chosen ("select the
+# draw tool to start"); choosing the Sketch tab picks the brush, so a visitor can draw at once.
+PICK_BRUSH_JS = """() => {
+  let tries = 0;
+  const pick = () => {
+    const pad = document.querySelector('#sketch-pad');
+    const brush = pad && pad.querySelector('button[aria-label=Brush]');
+    if (brush && pad.innerText.includes('select the draw tool')) return brush.click();
+    if (++tries < 30) setTimeout(pick, 150);   // the tab's content mounts a moment after the click
+  };
+  pick();
+}"""
+
 
 def _photo_input_class() -> type[gr.Image]:
     """gr.Image (upload, clipboard, drag and drop) that hands the uploaded file over untouched.
@@ -213,7 +226,7 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
                 curves = gr.Image(label="Loss curves", type="filepath", interactive=False)
                 example_list(progress_photo)
 
-            with gr.Tab("Sketch", id="sketch"):
+            with gr.Tab("Sketch", id="sketch") as sketch_tab:
                 gr.Markdown(SKETCH_INTRO)
                 if not app.sketch_entries:
                     gr.Markdown("**No sketch model is installed on this server yet.** Train one with "
@@ -225,7 +238,7 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
                     with gr.Column(scale=2):
                         sketch_upload = photo_box("Your drawing (drop, paste or click to upload)", "sketch-input")
                         sketch_pad = gr.Sketchpad(label="... or draw one here", type="filepath", format="png",
-                                                  image_mode="RGBA", canvas_size=(512, 512), elem_id="sketch-pad",
+                                                  image_mode="RGBA", canvas_size=(512, 512), height=600, elem_id="sketch-pad",
                                                   brush=gr.Brush(default_size=4, colors=["#000000", "#555555"],
                                                                  default_color="#000000", color_mode="fixed"))
                     with gr.Column(scale=1):
@@ -269,6 +282,7 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
         progress_arch.change(on_curves, progress_arch, curves, api_name="curves")
         batch_run.click(on_batch, [batch_files, model, epoch, size, strength], [batch_zip, batch_md],
                         api_name="batch", **heavy)
+        sketch_tab.select(None, None, None, js=PICK_BRUSH_JS)
         sketch_run.click(on_sketch, [sketch_upload, sketch_pad, sketch_epoch],
                          [sketch_view, sketch_out, sketch_md, sketch_download], api_name="sketch", **heavy)
         # A photo put on the Colorize tab (upload, paste or example) is ready on the other tabs too.

@@ -33,3 +33,12 @@ def test_training_benchmark_smoke():
     assert "data loader" in out
     line = next(l for l in out.splitlines() if l.startswith("unet"))
     assert "images/s" in line and "fp32 eager" in line
+
+
+def test_stage_benchmark_smoke():
+    before = (REPO / "bench" / "RESULTS.md").read_bytes()
+    out = _run("stages.py", "--smoke", "--arch", "unet")
+    line = next(l for l in out.splitlines() if l.startswith("unet smoke:"))
+    for stage in ("decode", "generator", "join to RGB", "encode PNG", "end to end"):
+        assert f"{stage} " in line, line
+    assert (REPO / "bench" / "RESULTS.md").read_bytes() == before, "the smoke run must not overwrite the measured results"

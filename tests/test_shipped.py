@@ -33,10 +33,31 @@ def test_checkpoints_folder_fits_the_budget():
 
 def test_every_shipped_checkpoint_colorizes_an_example_at_full_size(shipped):
     photo = load_rgb(REPO / "examples" / "bw_grey_wallpaper.jpg")
-    for entry in shipped:
+    for entry in hub.photo_entries(shipped):
         colorizer = hub.load_colorizer(entry, device="cpu")
         result = colorizer.colorize(photo, size=64)
         assert result.shape == photo.shape, entry
+
+
+def test_the_shipped_sketch_model_paints_a_drawing(shipped):
+    """Both shipped sketch epochs turn a drawn house into colour: the paper gets a non-gray tint, the lines stay."""
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("sketch_figure", REPO / "train" / "sketch_figure.py")
+    figure = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figure)
+    sketches = hub.sketch_entries(shipped)
+    assert len(sketches) >= 2, "the sketch model ships its final epoch and an earlier one"
+    drawing = figure.house()
+    for entry in sketches:
+        picture = hub.load_sketch_colorizer(entry, device="cpu").colorize(drawing)
+        assert picture.shape == drawing.shape and picture.dtype == np.uint8, entry
+        paper = picture[drawing.min(axis=2) > 200].astype(np.float32)
+        chroma = paper.max(axis=1) - paper.min(axis=1)   # 0 for gray, up to 255 for saturated colour
+        assert chroma.mean() > 12, f"{entry}: the paper came back gray (mean chroma {chroma.mean():.1f})"
+        assert picture[drawing.min(axis=2) < 50].mean() < 90, f"{entry}: the drawn lines were lost"
 
 
 def test_every_architecture_ships_with_its_epochs(shipped):
@@ -55,7 +76,7 @@ def test_readme_results_come_from_the_shipped_checkpoints():
     from tests.test_ship import ship
 
     results = json.loads((REPO / "docs" / "results.json").read_text())
-    shipped_pairs = {(a, e) for a, e, _ in ship.scan_root(REPO / "checkpoints")}
+    shipped_pairs = {(a, e) for a, e, _ in ship.scan_root(REPO / "checkpoints") if a != hub.SKETCH_ARCH}
     evaluated = {(r["arch"], r["epoch"]) for r in results["rows"] if r["arch"] != "gray"}
     assert shipped_pairs <= evaluated, f"not evaluated: {sorted(shipped_pairs - evaluated)}"
     readme = (REPO / "README.md").read_text()

@@ -22,6 +22,10 @@ from colorgan.sketch import (LineStyle, SketchColorizer, SketchDataset, decode_l
 from tests.conftest import REPO, natural_photo
 from tests.test_trainer import TINY_RUN
 
+# The sketch recipe's generator (effunet) at test size: the rest of TINY_RUN, without the U-Net widths.
+SKETCH_TINY_RUN = ["model.generator.encoder_depth=2", "model.generator.decoder_width=4",
+                   *(o for o in TINY_RUN if not o.startswith("model.generator."))]
+
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 
 
@@ -107,10 +111,16 @@ def test_any_drawing_is_normalised_to_dark_lines_on_white():
 
 # ---------------------------------------------------------------- the model
 
+# The plain U-Net, and the pretrained-encoder U-Net the shipped sketch recipe uses (tiny widths).
+SKETCH_GENERATORS = {"unet": {"ngf": 8, "depth": 4, "dropout": 0.0},
+                     "effunet": {"encoder_depth": 2, "decoder_width": 8, "pretrained": True}}
+
+
+@pytest.mark.parametrize("arch", sorted(SKETCH_GENERATORS))
 @pytest.mark.parametrize("size", [(32, 32), (33, 47), (17, 64)])
-def test_sketch_generator_takes_one_channel_and_predicts_three(size):
+def test_sketch_generator_takes_one_channel_and_predicts_three(size, arch):
     torch.manual_seed(0)
-    model = build_generator("unet", in_channels=1, out_channels=3, ngf=8, depth=4).eval()
+    model = build_generator(arch, in_channels=1, out_channels=3, **SKETCH_GENERATORS[arch]).eval()
     with torch.no_grad():
         out = model(torch.rand(2, 1, *size) * 2 - 1)
     assert out.shape == (2, 3, *size) and torch.isfinite(out).all() and out.abs().max() <= 1
@@ -120,7 +130,8 @@ def test_sketch_generator_takes_one_channel_and_predicts_three(size):
     assert logits.shape == (2, 1, 6, 6)
 
 
-def test_a_tiny_sketch_model_fits_a_few_pairs(horse):
+@pytest.mark.parametrize("arch", sorted(SKETCH_GENERATORS))
+def test_a_tiny_sketch_model_fits_a_few_pairs(horse, arch):
     """L1 on the full Lab image falls by more than half on four drawing -> photo pairs."""
     torch.manual_seed(0)
     crops = [center_square(np.ascontiguousarray(horse[y:y + 64, x:x + 64]), 32) for y, x in
@@ -128,7 +139,7 @@ def test_a_tiny_sketch_model_fits_a_few_pairs(horse):
     drawings = torch.stack([torch.from_numpy(line_drawing(c, LineStyle("xdog", 0.7)))[None] for c in crops])
     photos = torch.stack([torch.from_numpy(c).permute(2, 0, 1) for c in crops])
     condition, target = encode_pairs((drawings, photos), torch.device("cpu"))
-    model = build_generator("unet", in_channels=1, out_channels=3, ngf=8, depth=4, dropout=0.0)
+    model = build_generator(arch, in_channels=1, out_channels=3, **SKETCH_GENERATORS[arch])
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3, betas=(0.5, 0.999))
     losses = []
     for _ in range(200):
@@ -156,7 +167,7 @@ def sketch_root(tmp_path_factory):
     out = base / "runs"
     code = main(["train", "--config", str(REPO / "train/configs/sketch.yaml"), "--no-progress",
                  f"data.train={photos / 'train'}", f"data.val={photos / 'val'}", f"train.out={out}",
-                 "train.epochs=2", *TINY_RUN])
+                 "train.epochs=2", *SKETCH_TINY_RUN])
     assert code == 0
     torch.manual_seed(0)
     save_checkpoint(out / "unet" / "epoch-001", build_generator("unet", ngf=8, depth=4),
@@ -168,7 +179,7 @@ def sketch_root(tmp_path_factory):
 def test_training_writes_a_sketch_checkpoint_that_rebuilds_itself(sketch_root):
     folder = sketch_root / "sketch" / "epoch-002"
     config = json.loads((folder / "config.json").read_text())
-    assert config["arch"] == "sketch" and config["task"] == "sketch" and config["generator_arch"] == "unet"
+    assert config["arch"] == "sketch" and config["task"] == "sketch" and config["generator_arch"] == "effunet"
     assert config["kwargs"]["in_channels"] == 1 and config["kwargs"]["out_channels"] == 3
     assert config["recipe"]["model"]["task"] == "sketch"
     model, _ = load_generator(folder)
@@ -292,3 +303,62 @@ def test_without_a_sketch_model_the_tab_says_so(sketch_root):
     missing = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "sketch-missing"]
     assert missing and "No sketch model" in missing[0].value
     assert "sketch" in {fn.api_name for fn in demo.fns.values()}
+
+
+def draw_house_and_colour_it(page, url: str, screenshot: Path) -> None:
+    """In a real browser: open the Sketch tab, draw a house with the mouse on the sketchpad, colour it."""
+    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+    page.get_by_role("tab", name="Sketch").click()
+    canvas = page.locator("#sketch-pad canvas").first
+    canvas.wait_for(timeout=30_000)
+    # Gradio's pad starts with no tool in a tab hidden at load; the page picks the brush itself.
+    page.locator("#sketch-pad").get_by_text("select the draw tool").wait_for(state="hidden", timeout=15_000)
+    box = canvas.bounding_box()   # the editor's whole area; the square paper is shown at its centre
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    reach = 0.7 * min(box["width"], box["height"])   # stay inside the paper, whatever the zoom
+
+    def stroke(*points):   # points in [0, 1] across the paper
+        page.mouse.move(cx + (points[0][0] - 0.5) * reach, cy + (points[0][1] - 0.5) * reach)
+        page.mouse.down()
+        for px, py in points[1:]:
+            page.mouse.move(cx + (px - 0.5) * reach, cy + (py - 0.5) * reach)  # one event per corner: each costs ~0.7 s in headless WebGL
+        page.mouse.up()
+
+    stroke((0.3, 0.5), (0.7, 0.5), (0.7, 0.85), (0.3, 0.85), (0.3, 0.5))   # walls
+    stroke((0.25, 0.5), (0.5, 0.3), (0.75, 0.5))                           # roof
+    stroke((0.45, 0.85), (0.45, 0.7), (0.55, 0.7), (0.55, 0.85))           # door
+    stroke((0.05, 0.85), (0.95, 0.85))                                     # ground
+    page.locator("#sketch-button").click()
+    try:
+        page.locator("#sketch-colored img").first.wait_for(timeout=60_000)
+        page.locator("#sketch-summary").get_by_text("Sketch model").first.wait_for(timeout=30_000)
+    finally:  # the screenshot shows what went wrong too
+        page.screenshot(path=str(screenshot), full_page=True)
+
+
+def test_a_drawing_made_in_headless_chromium_comes_back_coloured(sketch_server, tmp_path):
+    from tests.test_app import CHROMIUM_FLAGS, _chromium
+
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed and cannot be installed here (needs root and apt-get)")
+    from playwright.sync_api import sync_playwright
+
+    url, app = sketch_server
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    before = set(app.workdir.root.rglob("drawing_color.png"))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1100})
+        try:
+            draw_house_and_colour_it(browser.new_page(), url, artifacts / "sketch-page.png")
+        finally:
+            browser.close()
+    made = set(app.workdir.root.rglob("drawing_color.png")) - before
+    assert len(made) == 1, "the page's Colour button made one full-size download of the drawn picture"
+    picture = np.asarray(Image.open(made.pop()).convert("RGB"))
+    assert picture.shape[:2] == (512, 512)
+    lines = picture.min(axis=2) < 80          # the drawn strokes come back dark; the paper is coloured
+    assert 0.01 < lines.mean() < 0.3, f"{lines.mean():.3f} of the picture is line"

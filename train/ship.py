@@ -5,7 +5,8 @@
     python train/ship.py --no-copy       # manifest metrics + README results section from docs/results.json
 
 Each architecture ships its final epoch and evenly spaced earlier ones (``--keep``, more for
-the recommended model, ``--keep-recommended``), so the page's epoch picker shows learning;
+the recommended model, ``--keep-recommended``; fewer for the sketch model, ``--keep-sketch``),
+so the page's epoch picker shows learning within the 40 MB budget for checkpoints/;
 generator weights and configs only, with the training log, loss curve and the final sample
 grid.  An architecture's folder is replaced in one rename, so an interrupted ship leaves the
 old set whole.
@@ -125,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="runs", help="training output folder (default runs)")
     parser.add_argument("--to", default=str(REPO / "checkpoints"), help="checkpoint root (default checkpoints/)")
     parser.add_argument("--keep", type=int, default=3, help="epochs per architecture (default 3)")
-    parser.add_argument("--keep-recommended", type=int, default=6, help="epochs of the recommended model (default 6)")
+    parser.add_argument("--keep-recommended", type=int, default=5, help="epochs of the recommended model (default 5)")
+    parser.add_argument("--keep-sketch", type=int, default=2, help="epochs of the sketch model (default 2)")
     parser.add_argument("--results", default=str(REPO / "docs" / "results.json"),
                         help="evaluate's JSON, for the manifest metrics and the README (default docs/results.json)")
     parser.add_argument("--readme", default=str(REPO / "README.md"))
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = Path(args.runs)
         archs = args.archs or sorted(p.name for p in runs.iterdir() if p.is_dir() and p.name != "logs")
         for arch in archs:
-            keep = args.keep_recommended if arch == hub.RECOMMENDED_ORDER[0] else args.keep
+            keep = {hub.RECOMMENDED_ORDER[0]: args.keep_recommended, hub.SKETCH_ARCH: args.keep_sketch}.get(arch, args.keep)
             chosen = ship_arch(runs / arch, root, keep)
             print(f"{arch}: {'epochs ' + ', '.join(map(str, chosen)) if chosen else 'no checkpoints, skipped'}")
     results = Path(args.results)
