@@ -119,7 +119,7 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
 
     @_friendly_errors
     def on_model(arch):
-        return gr.Dropdown(choices=app.epoch_choices(arch), value=app.latest_epoch(arch))
+        return gr.Dropdown(choices=app.epoch_choices(arch), value=app.default_epoch(arch))
 
     @_friendly_errors
     def on_compare(path, size, strength):
@@ -172,7 +172,7 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
                     with gr.Column(scale=1):
                         model = gr.Dropdown(model_choices, value=default_arch, label="Model",
                                             info="Best first; the first is the recommended one.")
-                        epoch = gr.Dropdown(app.epoch_choices(default_arch), value=app.latest_epoch(default_arch),
+                        epoch = gr.Dropdown(app.epoch_choices(default_arch), value=app.default_epoch(default_arch),
                                             label="Epoch", allow_custom_value=True,
                                             info="Training epoch of the model; the latest is usually best.")
                         size = gr.Slider(0, 512, value=0, step=32, label="Render size (px)",

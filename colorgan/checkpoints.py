@@ -57,15 +57,59 @@ def checkpoint_dir(root: str | os.PathLike, arch: str, epoch: int) -> Path:
     return Path(root) / check_arch_name(arch) / epoch_dir_name(epoch)
 
 
+SAVE_DTYPES = ("float32", "float16", "int8")
+SCALE_SUFFIX = ".int8_scale"   # int8 checkpoints: beside each quantized weight, its per-channel scales
+
+
+def quantize_int8(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric per-output-channel int8: (int8 weight, float32 scales shaped to broadcast over it)."""
+    flat = weight.detach().float().reshape(weight.shape[0], -1)
+    scale = (flat.abs().amax(dim=1) / 127.0).clamp_min(1e-12)
+    shape = (weight.shape[0],) + (1,) * (weight.dim() - 1)
+    q = torch.round(weight.float() / scale.view(shape)).clamp(-127, 127).to(torch.int8)
+    return q, scale.view(shape).contiguous()
+
+
+def dequantize(state: dict[str, torch.Tensor], where: Path) -> dict[str, torch.Tensor]:
+    """The float32 state of an int8 checkpoint: each quantized weight times its scales."""
+    out = {}
+    for name, tensor in state.items():
+        if name.endswith(SCALE_SUFFIX):
+            base = name[:-len(SCALE_SUFFIX)]
+            if base not in state or state[base].dtype != torch.int8 or tensor.shape[0] != state[base].shape[0]:
+                raise CheckpointError(f"checkpoint {where}: {name} scales no int8 weight of its size; "
+                                      "re-download or re-train it.")
+            continue
+        if tensor.dtype == torch.int8:
+            scale = state.get(name + SCALE_SUFFIX)
+            expected = (tensor.shape[0],) + (1,) * (tensor.dim() - 1) if tensor.dim() else None
+            if scale is None or expected is None or tuple(scale.shape) != expected or not scale.is_floating_point():
+                raise CheckpointError(f"checkpoint {where}: int8 weight {name} has no matching scales; "
+                                      "re-download or re-train it.")
+            tensor = tensor.float() * scale.float()
+        out[name] = tensor.float() if tensor.is_floating_point() else tensor
+    return out
+
+
 def save_checkpoint(directory: str | os.PathLike, generator: torch.nn.Module, config: dict,
                     dtype: str = "float32") -> Path:
-    """Write weights and config into ``directory`` atomically (replacing an older one)."""
+    """Write weights and config into ``directory`` atomically (replacing an older one).
+
+    ``dtype``: float32; float16 (half size, for shipping); or int8: every convolution and
+    linear weight stored as int8 with float32 per-output-channel scales, the rest (batch
+    norm, biases) float16, a quarter of the float32 size.  Loading dequantizes to float32.
+    """
+    if dtype not in SAVE_DTYPES:
+        raise ValueError(f"dtype must be one of {SAVE_DTYPES}, got {dtype!r}")
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     state = {}
     for name, tensor in generator.state_dict().items():
         tensor = tensor.detach().to("cpu")
-        if dtype == "float16" and tensor.is_floating_point():
+        if dtype == "int8" and tensor.is_floating_point() and tensor.dim() >= 2:
+            state[name], state[name + SCALE_SUFFIX] = quantize_int8(tensor)
+            continue
+        if dtype in ("float16", "int8") and tensor.is_floating_point():
             tensor = tensor.half()
         state[name] = tensor.contiguous()
     config = {"format": FORMAT, "version": 1, "dtype": dtype, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -149,7 +193,8 @@ def load_generator(directory: str | os.PathLike, device: str | torch.device = "c
         raise CheckpointError(f"checkpoint {directory}: {WEIGHTS_NAME} is missing. Re-download or re-train it.")
     try:
         with safe_open(str(weights), framework="pt", device="cpu") as handle:   # the header only
-            shapes = {name: list(handle.get_slice(name).get_shape()) for name in handle.keys()}
+            shapes = {name: list(handle.get_slice(name).get_shape()) for name in handle.keys()
+                      if not name.endswith(SCALE_SUFFIX)}
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         raise _corrupt(directory, err) from None
     expected = {name: list(tensor.shape) for name, tensor in skeleton.state_dict().items()}
@@ -163,7 +208,7 @@ def load_generator(directory: str | os.PathLike, device: str | torch.device = "c
         state = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         raise _corrupt(directory, err) from None
-    state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+    state = dequantize(state, directory)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:

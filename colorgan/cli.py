@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_choice(p)
     p.add_argument("--out", default="outputs", help="output folder for <stem>_color.png (default: outputs)")
     p.add_argument("--strength", type=float, default=1.0, help="colour strength, 1 = as predicted")
+    p.add_argument("--hints", default=None, metavar="FILE|DIR",
+                   help="colour hints: a JSON list [{\"x\": 120, \"y\": 45, \"color\": \"#c08060\"}] for one photo, "
+                        "or a folder of <stem>.json, one per photo (pixels of the photo as displayed, origin top-left)")
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     _add_roots(p)
@@ -77,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--figure-photos", type=int, default=4, metavar="N",
                    help="validation photos in compare.png (default 4; 0: no figure)")
     p.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON to FILE")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="vividness of distribution models (default: each checkpoint's own)")
     p.add_argument("--device", default="auto")
     _add_roots(p)
     p.set_defaults(run=cmd_evaluate)
@@ -111,8 +116,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_model_choice(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", default=None, help="architecture (default: the recommended one)")
-    p.add_argument("--epoch", default="latest", help="epoch number or latest (default)")
+    p.add_argument("--epoch", default=None,
+                   help="epoch number or latest (default: the recommended checkpoint, or the architecture's latest)")
     p.add_argument("--size", type=int, default=None, help="render size (default: the checkpoint's own)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="vividness of models that predict a colour distribution: lower is more vivid "
+                        "(default: the checkpoint's own, chosen on validation)")
 
 
 def _add_roots(p: argparse.ArgumentParser) -> None:
@@ -145,9 +154,10 @@ def cmd_list(args) -> int:
     if not entries:
         print("no checkpoints found (train one, or pass --root DIR)")
         return 0
-    print(f"{'arch':<12} {'epoch':>5}  source")
+    print(f"{'arch':<12} {'epoch':>5}  {'val CIEDE2000':>13}  source")
     for e in entries:
-        print(f"{e.arch:<12} {e.epoch:>5}  {e.source}")
+        measured = f"{e.metrics['deltae2000']:.2f}" if e.metrics and e.metrics.get("deltae2000") else ""
+        print(f"{e.arch:<12} {e.epoch:>5}  {measured:>13}  {e.source}" + ("  <- recommended (default)" if e.recommended else ""))
     return 0
 
 
@@ -157,11 +167,48 @@ def cmd_colorize(args) -> int:
     jobs = _collect_inputs(args.inputs, Path(args.out))
     rank = distributed.info()
     mine = jobs[rank.rank::rank.world_size]  # under torchrun each rank takes every world_size-th file
+    hint_files = _hint_files(args.hints, [source for source, _ in jobs]) if args.hints else {}
+    hints = _read_all_hints(hint_files)   # every hint is checked before anything is written
     entry = hub.resolve(_entries(args), args.arch, args.epoch)
     device = distributed.pick_device(args.device, rank.local_rank)
     colorizer = hub.load_colorizer(entry, device=device)
+    if hints and not colorizer.takes_hints and rank.is_main:
+        print(f"warning: {entry.arch} epoch {entry.epoch} does not take colour hints; they are ignored "
+              "(the recommended model takes them: leave out --arch)", file=sys.stderr)
+    if args.temperature is not None and not colorizer.predicts_distribution and rank.is_main:
+        print(f"warning: {entry.arch} predicts one colour per pixel, not a distribution; --temperature is ignored",
+              file=sys.stderr)
     return _convert_files(mine, len(jobs), entry, device, rank, ("colorizing", "photo"),
-                          lambda photo: colorizer.colorize(photo, size=args.size, strength=args.strength))
+                          lambda photo, source: colorizer.colorize(photo, size=args.size, strength=args.strength,
+                                                                   hints=hints.get(source),
+                                                                   temperature=args.temperature))
+
+
+def _hint_files(option: str, sources: list[Path]) -> dict[Path, Path]:
+    """{photo: its hint file}: ``--hints FILE`` for a single photo, or ``--hints DIR`` with ``<stem>.json`` files."""
+    from colorgan.hints import HintError
+
+    path = Path(option)
+    if path.is_dir():
+        return {source: path / f"{source.stem}.json" for source in sources if (path / f"{source.stem}.json").is_file()}
+    if not path.is_file():
+        raise HintError(f"--hints {path}: no such file or folder")
+    if len(sources) != 1:
+        raise HintError(f"--hints {path} is one file but {len(sources)} photos were given; a hint file is for one "
+                        "photo, so pass a folder of <stem>.json files for several")
+    return {sources[0]: path}
+
+
+def _read_all_hints(files: dict[Path, Path]) -> dict:
+    """Every photo's hints, read and checked against its size (after EXIF rotation) before any output is written."""
+    from colorgan.hints import read_hint_file
+    from colorgan.images import load_rgb
+
+    hints = {}
+    for source, hint_file in files.items():
+        height, width = load_rgb(source).shape[:2]
+        hints[source] = read_hint_file(hint_file, width, height)
+    return hints
 
 
 def _convert_files(mine, total: int, entry, device, rank, words: tuple[str, str], convert) -> int:
@@ -180,7 +227,7 @@ def _convert_files(mine, total: int, entry, device, rank, words: tuple[str, str]
             print(f"skipped: {err}", file=sys.stderr)
             failures += 1
             continue
-        save_png(convert(image), target)
+        save_png(convert(image, source), target)
         print(f"{source} -> {target}")
     return 1 if failures else 0
 
@@ -233,7 +280,7 @@ def cmd_sketch(args) -> int:
     device = distributed.pick_device(args.device, rank.local_rank)
     colorizer = hub.load_sketch_colorizer(entry, device=device)
     return _convert_files(mine, len(jobs), entry, device, rank, ("colouring", "drawing"),
-                          lambda drawing: colorizer.colorize(drawing, size=args.size))
+                          lambda drawing, _source: colorizer.colorize(drawing, size=args.size))
 
 
 def cmd_evaluate(args) -> int:
@@ -252,8 +299,9 @@ def cmd_evaluate(args) -> int:
         else:
             selected.append(hub.resolve(entries, arch, args.epoch))
     photos = load_references(args.data, args.max_side or None)
-    rows = evaluate(selected, photos, size=args.size, device=args.device)
-    print(f"{len(photos)} photos from {args.data}\n")
+    rows = evaluate(selected, photos, size=args.size, device=args.device, temperature=args.temperature)
+    faces = sum(len(p.faces) for p in photos)
+    print(f"{len(photos)} photos from {args.data}, {sum(p.people for p in photos)} with people, {faces} faces\n")
     print(markdown_table(rows))
     if args.json:
         write_json(rows, args.json, args.data)
@@ -297,9 +345,9 @@ def cmd_push(args) -> int:
 
 def cmd_manifest(args) -> int:
     from colorgan.hub import write_manifest
-    from colorgan.publish import metrics_from_results
+    from colorgan.publish import results_summary
 
-    path = write_manifest(args.root, metrics_from_results(args.results))
+    path = write_manifest(args.root, *results_summary(args.results))
     print(f"wrote {path}")
     return 0
 

@@ -38,6 +38,8 @@ class DataConfig:
     crops_per_image: int = 1                # random crops of each photo per epoch
     flip: bool = True
     paired: bool = False                    # photos are seed 000 pairs (gray | colour)
+    manifest: str | None = None             # fetch_photos.py's manifest.csv: which photos show people
+    people_weight: int = 1                  # photos with people get this many times the crops
     num_workers: int = -1                   # -1: 0 on CPU, up to 8 on CUDA
 
 
@@ -53,6 +55,11 @@ class TrainConfig:
     optimizer: str = "adam"                 # adam or rmsprop
     gan_mode: str = "vanilla"               # vanilla (BCE), lsgan or hinge
     lambda_l1: float = 100.0
+    lambda_class: float = 1.0               # weight of the classification loss (models that predict ab bins)
+    hints: bool = True                      # train with random ground-truth hints (models that take hints)
+    tune_encoder_blocks: int = 0            # frozen-encoder models: from tune_from_epoch, fine-tune this many
+    tune_from_epoch: int = 1                # ... of the encoder's last blocks ...
+    lr_encoder: float = 2.0e-5              # ... at this learning rate (same schedule as lr_g)
     l1_warmup_epochs: int = 0               # epochs of L1 only before the adversarial loss starts
     real_label: float = 1.0                 # < 1: one-sided label smoothing (seed 003)
     label_noise: float = 0.0                # seed 003: uniform noise of this size on D's targets
@@ -65,7 +72,7 @@ class TrainConfig:
     device: str = "auto"                    # auto, cpu, cuda, cuda:1 ...
     amp: bool = True                        # bf16 autocast on CUDA (ignored on CPU)
     channels_last: bool = True              # channels_last tensors on CUDA (ignored on CPU)
-    save_dtype: str = "float32"             # float32 or float16 generator weights
+    save_dtype: str = "float32"             # float32, float16 or int8 (per-channel) generator weights
     out: str = "runs"                       # checkpoints go to <out>/<arch>/epoch-NNN/
     resume: bool = True                     # continue from <out>/<arch>/state/last.pt if present
 
@@ -238,6 +245,11 @@ def _validate(recipe: Recipe) -> None:
         (0 < d.min_scale <= 1, "data.min_scale must be in (0, 1]"),
         (0 <= d.val_fraction < 1, "data.val_fraction must be in [0, 1)"),
         (d.crops_per_image >= 1, "data.crops_per_image must be at least 1"),
+        (d.people_weight >= 1, "data.people_weight must be at least 1"),
+        (t.lambda_class > 0, "train.lambda_class must be positive"),
+        (t.tune_encoder_blocks >= 0, "train.tune_encoder_blocks must be >= 0"),
+        (t.tune_from_epoch >= 1, "train.tune_from_epoch must be at least 1"),
+        (t.lr_encoder > 0, "train.lr_encoder must be positive"),
         (t.epochs >= 1, "train.epochs must be at least 1"),
         (t.decay_epochs is None or (isinstance(t.decay_epochs, int) and 0 <= t.decay_epochs <= t.epochs),
          f"train.decay_epochs ({t.decay_epochs}) must be between 0 and train.epochs ({t.epochs}), or null for half"),
@@ -254,7 +266,7 @@ def _validate(recipe: Recipe) -> None:
         (0 <= t.label_flip < 0.5, "train.label_flip must be in [0, 0.5)"),
         (t.regression_loss in ("l1", "l2"), "train.regression_loss must be l1 or l2"),
         (t.save_every >= 1, "train.save_every must be at least 1"),
-        (t.save_dtype in ("float32", "float16"), "train.save_dtype must be float32 or float16"),
+        (t.save_dtype in ("float32", "float16", "int8"), "train.save_dtype must be float32, float16 or int8"),
         (t.max_steps_per_epoch is None or (isinstance(t.max_steps_per_epoch, int) and t.max_steps_per_epoch >= 1),
          "train.max_steps_per_epoch must be an integer >= 1, or null"),
     ]

@@ -90,12 +90,16 @@ class PhotoDataset(Dataset):
     """
 
     def __init__(self, files: Sequence[Path], size: int, train: bool, min_scale: float = 0.25,
-                 flip: bool = True, crops_per_image: int = 1, paired: bool = False, progress: bool = False):
+                 flip: bool = True, crops_per_image: int = 1, paired: bool = False, progress: bool = False,
+                 repeats: Sequence[int] | None = None):
         if not files:
             raise ValueError("no photos given to the dataset; check the data folder")
         self.size, self.train, self.min_scale, self.flip = size, train, min_scale, flip
         self.crops_per_image = crops_per_image if train else 1
         self.files = list(files)
+        # ``repeats``: crops per epoch of each photo, in units of crops_per_image (oversampling people)
+        repeats = list(repeats) if (train and repeats is not None) else [1] * len(self.files)
+        self.order = [i for i, r in enumerate(repeats) for _ in range(r * self.crops_per_image)]
         # Enough pixels that the smallest crop is never enlarged, no more.
         keep_short_side = math.ceil(size / math.sqrt(min_scale)) if train else size
         self.photos: list[np.ndarray] = []
@@ -109,12 +113,12 @@ class PhotoDataset(Dataset):
             self.photos.append(_shrink_to_short_side(rgb, keep_short_side))
 
     def __len__(self) -> int:
-        return len(self.photos) * self.crops_per_image
+        return len(self.order)
 
     def __getitem__(self, index: int) -> torch.Tensor:
         if not self.train:
             return self.centre_view(index)
-        rgb = random_resized_crop(self.photos[index % len(self.photos)], self.size, self.min_scale)
+        rgb = random_resized_crop(self.photos[self.order[index]], self.size, self.min_scale)
         if self.flip and torch.rand(1).item() < 0.5:
             rgb = rgb[:, ::-1]
         return _to_tensor(rgb)
@@ -134,6 +138,22 @@ def _shrink_to_short_side(rgb: np.ndarray, short_side: int) -> np.ndarray:
     if scale >= 1:
         return rgb
     return resize(rgb, max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def people_photos(manifest: str | os.PathLike) -> set[Path]:
+    """The photos fetch_photos.py's manifest.csv marks as showing people (paths resolved).
+
+    A missing manifest is an error: a recipe that asks to oversample people must find them.
+    """
+    import csv
+
+    manifest = Path(manifest)
+    if not manifest.is_file():
+        raise FileNotFoundError(f"data.manifest {manifest} does not exist; run `python train/fetch_photos.py`, "
+                                "or set data.manifest=null (and data.people_weight=1) for your own folders")
+    with manifest.open(newline="") as handle:
+        return {(manifest.parent / row["file"]).resolve() for row in csv.DictReader(handle)
+                if str(row.get("people", "0")).strip() == "1"}
 
 
 def photo_files(folder: str | os.PathLike) -> list[Path]:

@@ -1,14 +1,26 @@
-"""Evaluate checkpoints on a folder of colour photos: metrics per (arch, epoch) plus gray.
+"""Evaluate checkpoints on a folder of colour photos: metrics per (arch, epoch) plus gray, overall, on people and in faces.
 
 Each photo is reduced to its luma, colorized, and compared with the original.  The "gray"
-row is the photo with no colour at all: the floor every model must beat.
+row is the photo with no colour at all: the floor every model must beat.  Users restore
+family photos, so beside the all-photo means every row has the same means over the photos
+that show people, and the CIEDE2000 inside faces (each face counted once):
+
+* which photos show people, from the dataset's ``manifest.csv`` (its ``people`` column) in
+  the folder or its parent, as train/fetch_photos.py writes it;
+* where the faces are, from ``faces.json`` beside that manifest (hand-checked boxes); a folder
+  without them falls back to scikit-image's bundled face detector (colorgan/faces.py), and
+  then "people" means the photos it finds a face in.
+
+Every row also carries per-photo scores (``photos``), so a regression can be traced to a photo.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -17,15 +29,55 @@ from tqdm import tqdm
 
 from colorgan.color import gray_rgb
 from colorgan.data import resize
+from colorgan.faces import Box, box_pixels, detect_faces, read_faces
 from colorgan.hub import Entry, load_colorizer
 from colorgan.images import ImageLoadError, list_images, load_rgb
-from colorgan.metrics import compare
+from colorgan.metrics import colorfulness, deltae2000_map, psnr, ssim
 
 COLUMNS = ("psnr", "ssim", "deltae2000", "colorfulness", "colorfulness_gt")
+PEOPLE_COLUMNS = ("deltae2000", "colorfulness", "colorfulness_gt", "psnr")
 
 
-def load_references(folder: str | os.PathLike, max_side: int | None = 1024) -> list[tuple[Path, np.ndarray]]:
-    """The evaluation photos, shrunk so the long side is at most ``max_side`` (speed), skipping unreadable ones."""
+@dataclass
+class EvalPhoto:
+    """One ground-truth photo: its pixels (shrunk for speed), whether it shows people, its face boxes."""
+
+    path: Path
+    rgb: np.ndarray
+    people: bool = False
+    faces: list[Box] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _find_beside(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder.parent / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_references(folder: str | os.PathLike, max_side: int | None = 1024,
+                    detect: bool = True) -> list[EvalPhoto]:
+    """The evaluation photos, shrunk so the long side is at most ``max_side``, with people and faces.
+
+    Unreadable files are skipped with a message.  ``detect=False`` skips the face detector
+    fallback (no faces, no people subset) for folders without a manifest.
+    """
+    folder = Path(folder)
+    manifest = _find_beside(folder, "manifest.csv")
+    people: set[Path] | None = None
+    faces: dict[Path, list[Box]] = {}
+    if manifest is not None:
+        with manifest.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        if rows and "people" in rows[0]:
+            people = {(manifest.parent / r["file"]).resolve() for r in rows if str(r["people"]).strip() == "1"}
+        faces_file = manifest.parent / "faces.json"
+        if faces_file.is_file():
+            faces = read_faces(faces_file)
     photos = []
     for path in list_images(folder):
         try:
@@ -37,49 +89,130 @@ def load_references(folder: str | os.PathLike, max_side: int | None = 1024) -> l
         if max_side and max(height, width) > max_side:
             scale = max_side / max(height, width)
             rgb = resize(rgb, max(1, round(width * scale)), max(1, round(height * scale)))
-        photos.append((path, rgb))
+        key = path.resolve()
+        if people is not None:
+            photo = EvalPhoto(path, rgb, key in people, faces.get(key, []))
+        else:
+            boxes = detect_faces(rgb) if detect else []
+            photo = EvalPhoto(path, rgb, bool(boxes), boxes)
+        photos.append(photo)
     if not photos:
         raise FileNotFoundError(f"no readable photos under {folder}")
     return photos
 
 
-def _mean_row(name: str, epoch, source: str, scores: list[dict]) -> dict:
+def score_photo(photo: EvalPhoto, result: np.ndarray) -> dict:
+    """Every metric of one result against its photo, including the CIEDE2000 of each face."""
+    reference = photo.rgb
+    if reference.shape != result.shape:
+        raise ValueError(f"shapes differ: {reference.shape} vs {result.shape}")
+    error = deltae2000_map(reference, result)
+    height, width = error.shape
+    face_errors = [float(error[box_pixels(box, height, width)].mean()) for box in photo.faces]
+    return {"file": photo.name, "people": photo.people, "psnr": psnr(reference, result), "ssim": ssim(reference, result),
+            "deltae2000": float(error.mean()), "colorfulness": colorfulness(result),
+            "colorfulness_gt": colorfulness(reference), "faces": face_errors}
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if not (math.isnan(v) or math.isinf(v))]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def summarise(name: str, epoch, source: str, scores: list[dict]) -> dict:
+    """A result row: means over all photos, over the people photos, and over all faces; per-photo scores kept."""
     row = {"arch": name, "epoch": epoch, "source": source, "images": len(scores)}
     for column in COLUMNS:
-        values = [s[column] for s in scores if not math.isnan(s[column]) and not math.isinf(s[column])]
-        row[column] = float(np.mean(values)) if values else float("nan")
+        row[column] = _mean([s[column] for s in scores])
     row["colorfulness_ratio"] = row["colorfulness"] / row["colorfulness_gt"] if row["colorfulness_gt"] else float("nan")
+    people = [s for s in scores if s["people"]]
+    row["people_images"] = len(people)
+    for column in PEOPLE_COLUMNS:
+        row[f"people_{column}"] = _mean([s[column] for s in people])
+    row["people_colorfulness_ratio"] = (row["people_colorfulness"] / row["people_colorfulness_gt"]
+                                        if people and row["people_colorfulness_gt"] else float("nan"))
+    faces = [e for s in scores for e in s["faces"]]
+    row["faces"] = len(faces)
+    row["face_deltae2000"] = _mean(faces)
+    row["photos"] = scores
     return row
 
 
-def evaluate(entries: Sequence[Entry], photos: list[tuple[Path, np.ndarray]], size: int | None = None,
-             device: str = "auto", progress: bool = True) -> list[dict]:
-    """One row per entry plus the gray baseline row, with mean metrics over ``photos``."""
-    rows = [_mean_row("gray", None, "baseline", [compare(rgb, gray_rgb(rgb)) for _, rgb in photos])]
+def evaluate(entries: Sequence[Entry], photos: list[EvalPhoto], size: int | None = None, device: str = "auto",
+             progress: bool = True, temperature: float | None = None) -> list[dict]:
+    """One row per entry plus the gray baseline row (see :func:`summarise`)."""
+    rows = [summarise("gray", None, "baseline", [score_photo(p, gray_rgb(p.rgb)) for p in photos])]
     for entry in tqdm(entries, desc="evaluating", disable=not progress):
         colorizer = load_colorizer(entry, device=device)
-        scores = [compare(rgb, colorizer.colorize(rgb, size=size)) for _, rgb in photos]
-        row = _mean_row(entry.arch, entry.epoch, entry.source, scores)
+        scores = [score_photo(p, colorizer.colorize(p.rgb, size=size, temperature=temperature)) for p in photos]
+        row = summarise(entry.arch, entry.epoch, entry.source, scores)
         row["render_size"] = size or colorizer.render_size
+        if colorizer.predicts_distribution:
+            row["temperature"] = temperature if temperature is not None else colorizer.temperature
+        row["parameters"] = colorizer.config.get("parameters")
         row.update({f"train_{k}": v for k, v in colorizer.config.get("losses", {}).items()})
         rows.append(row)
     return rows
 
 
+def vs_gray(row: dict, gray: dict, column: str = "deltae2000") -> float:
+    """The row's value as a fraction of gray's (0.85 = 15% below gray)."""
+    base = gray.get(column)
+    value = row.get(column)
+    if not base or value is None or (isinstance(value, float) and math.isnan(value)):
+        return float("nan")
+    return value / base
+
+
+def selection_score(row: dict, gray: dict) -> float:
+    """How the recommended checkpoint is chosen: CIEDE2000 against gray's, all photos and people counted equally.
+
+    Lower is better; without a people subset it is the all-photo ratio alone.
+    """
+    overall = vs_gray(row, gray)
+    people = vs_gray(row, gray, "people_deltae2000")
+    return overall if math.isnan(people) else 0.5 * (overall + people)
+
+
+def recommended_pick(rows: list[dict]) -> tuple[str, int] | None:
+    """The (arch, epoch) of the photo checkpoint with the best selection score, or None without gray or models."""
+    from colorgan.hub import SKETCH_ARCH
+
+    gray = next((r for r in rows if r.get("arch") == "gray"), None)
+    models = [r for r in rows if r.get("arch") not in ("gray", SKETCH_ARCH) and r.get("epoch") is not None]
+    scored = [(selection_score(r, gray), r["arch"], -int(r["epoch"])) for r in models] if gray else []
+    scored = [s for s in scored if not math.isnan(s[0])]
+    if not scored:
+        return None
+    _, arch, neg_epoch = min(scored)
+    return arch, -neg_epoch
+
+
 def markdown_table(rows: list[dict]) -> str:
-    header = "| arch | epoch | PSNR dB | SSIM | CIEDE2000 | colourfulness | GT colourfulness | ratio |"
-    lines = [header, "|" + "---|" * 8]
+    header = ("| arch | epoch | PSNR dB | SSIM | CIEDE2000 | people | faces | colourfulness | GT colourfulness "
+              "| ratio |")
+    lines = [header, "|" + "---|" * 10]
     for r in rows:
         epoch = "" if r["epoch"] is None else str(r["epoch"])
         lines.append(f"| {r['arch']} | {epoch} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['deltae2000']:.2f} | "
-                     f"{r['colorfulness']:.1f} | {r['colorfulness_gt']:.1f} | {r['colorfulness_ratio']:.2f} |")
+                     f"{r['people_deltae2000']:.2f} | {r['face_deltae2000']:.2f} | {r['colorfulness']:.1f} | "
+                     f"{r['colorfulness_gt']:.1f} | {r['colorfulness_ratio']:.2f} |")
     return "\n".join(lines)
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 def write_json(rows: list[dict], path: str | os.PathLike, data: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows]
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps({"data": str(data), "rows": clean}, indent=2))
+    tmp.write_text(json.dumps({"data": str(data), "rows": _clean(rows)}, indent=1))
     os.replace(tmp, path)

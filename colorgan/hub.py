@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -31,9 +32,10 @@ from colorgan.checkpoints import (CONFIG_NAME, LOG_NAME, WEIGHTS_NAME, Checkpoin
 REPO_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 MANIFEST_NAME = "manifest.json"
 HUB_REPO_ENV = "COLORGAN_HUB_REPO"
-# Best first: the default model is the first of these that has a checkpoint.
-RECOMMENDED_ORDER = ["effunet", "unet", "unetpp", "unet3p", "linknet", "resrunet", "r2unet", "shavenet",
-                     "yuvgan", "baseline"]
+# Only for checkpoints that no manifest has measured: the order they are listed in.  Measured
+# ones are ordered by their validation results, and the default is the manifest's recommended one.
+FALLBACK_ORDER = ["effcolor", "effunet", "unetpp", "unet3p", "shavenet", "r2unet", "baseline", "unet", "linknet",
+                  "resrunet", "yuvgan"]
 # Sketch models (line drawing -> colour picture, colorgan/sketch.py) live under this arch name;
 # the photo commands and the photo tabs of the page never list them.
 SKETCH_ARCH = "sketch"
@@ -49,10 +51,14 @@ class Entry:
     repo: str | None = None        # Hub repo id
     revision: str | None = None
     digests: tuple[tuple[str, str], ...] = ()   # (file name, sha256) from a manifest
+    recommended: bool = False                   # the manifest marks it: the measured best photo checkpoint
+    metrics: dict | None = field(default=None, compare=False, hash=False)   # validation metrics, if measured
+    score: float | None = field(default=None, compare=False, hash=False)    # selection score (lower is better)
 
     def as_dict(self) -> dict:
         return {"arch": self.arch, "epoch": self.epoch, "source": self.source,
-                "path": str(self.path) if self.path else None}
+                "path": str(self.path) if self.path else None, "recommended": self.recommended,
+                "metrics": self.metrics}
 
     @property
     def folder_in_repo(self) -> str:
@@ -69,11 +75,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_manifest(root: str | os.PathLike, metrics: dict[tuple[str, int], dict] | None = None) -> dict:
-    """Every checkpoint under ``root`` with each file's sha256 and size, epoch, and metrics if known."""
+def build_manifest(root: str | os.PathLike, metrics: dict[tuple[str, int], dict] | None = None,
+                   recommended: tuple[str, int] | None = None, baseline: dict | None = None) -> dict:
+    """Every checkpoint under ``root`` with each file's sha256 and size, epoch, and metrics if known.
+
+    ``recommended`` (arch, epoch) gets ``"recommended": true``; with None the old manifest's
+    mark is kept while that checkpoint exists.  ``baseline``: the gray row's metrics, so that
+    readers can state results against gray.  Both default to what the old manifest held.
+    """
     root = Path(root)
     old = read_manifest(root)
     old_metrics = {(c["arch"], c["epoch"]): c.get("metrics") for c in old.get("checkpoints", [])}
+    if recommended is None:
+        recommended = next(((c["arch"], c["epoch"]) for c in old.get("checkpoints", []) if c.get("recommended")), None)
+    baseline = baseline if baseline is not None else old.get("baseline")
     checkpoints = []
     for arch, epoch, folder in scan_root(root):
         config = read_config(folder)
@@ -85,13 +100,21 @@ def build_manifest(root: str | os.PathLike, metrics: dict[tuple[str, int], dict]
         known = (metrics or {}).get((arch, epoch)) or old_metrics.get((arch, epoch))
         if known:
             record["metrics"] = known
+        for key in ("takes_hints", "predicts_distribution"):
+            if config.get(key):
+                record[key] = True
+        record["recommended"] = (arch, epoch) == recommended and arch != SKETCH_ARCH
         checkpoints.append(record)
-    return {"format": "colorgan-manifest", "version": 1, "checkpoints": checkpoints}
+    manifest = {"format": "colorgan-manifest", "version": 1, "checkpoints": checkpoints}
+    if baseline:
+        manifest["baseline"] = baseline
+    return manifest
 
 
-def write_manifest(root: str | os.PathLike, metrics: dict[tuple[str, int], dict] | None = None) -> Path:
+def write_manifest(root: str | os.PathLike, metrics: dict[tuple[str, int], dict] | None = None,
+                   recommended: tuple[str, int] | None = None, baseline: dict | None = None) -> Path:
     path = Path(root) / MANIFEST_NAME
-    atomic_write_text(path, json.dumps(build_manifest(root, metrics), indent=2) + "\n")
+    atomic_write_text(path, json.dumps(build_manifest(root, metrics, recommended, baseline), indent=2) + "\n")
     return path
 
 
@@ -125,6 +148,37 @@ def _digests(manifest: dict) -> dict[tuple[str, int], tuple[tuple[str, str], ...
     return found
 
 
+def _measured(manifest: dict) -> dict[tuple[str, int], tuple[bool, dict | None, float | None]]:
+    """{(arch, epoch): (recommended, metrics, selection score)} from a manifest; anything malformed is skipped."""
+    baseline = manifest.get("baseline") if isinstance(manifest.get("baseline"), dict) else None
+    found = {}
+    for record in manifest.get("checkpoints", []):
+        try:
+            key = (record["arch"], int(record["epoch"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        metrics = record.get("metrics") if isinstance(record.get("metrics"), dict) else None
+        found[key] = (record.get("recommended") is True, metrics, selection_score(metrics, baseline))
+    return found
+
+
+def selection_score(metrics: dict | None, baseline: dict | None) -> float | None:
+    """Mean of the all-photo and people CIEDE2000 as shares of gray's (colorgan/evaluation.py); None if unmeasured."""
+    def share(column: str) -> float | None:
+        try:
+            value, base = float(metrics[column]), float(baseline[column])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return value / base if base > 0 and math.isfinite(value) else None
+
+    if not metrics or not baseline:
+        return None
+    overall, people = share("deltae2000"), share("people_deltae2000")
+    if overall is None:
+        return None
+    return overall if people is None else 0.5 * (overall + people)
+
+
 # ---------------------------------------------------------------- sources
 
 def local_roots(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
@@ -153,9 +207,18 @@ def parse_repo(spec: str) -> tuple[str, str | None]:
 
 def _local_entries(root: Path) -> list[Entry]:
     label = "checkpoints" if root == REPO_CHECKPOINTS else str(root)
-    digests = _digests(read_manifest(root))
-    return [Entry(arch, epoch, label, path=folder, digests=digests.get((arch, epoch), ()))
+    manifest = read_manifest(root)
+    digests, measured = _digests(manifest), _measured(manifest)
+    return [Entry(arch, epoch, label, path=folder, digests=digests.get((arch, epoch), ()),
+                  **_measure_fields(measured.get((arch, epoch))))
             for arch, epoch, folder in scan_root(root)]
+
+
+def _measure_fields(measured: tuple[bool, dict | None, float | None] | None) -> dict:
+    if measured is None:
+        return {}
+    recommended, metrics, score = measured
+    return {"recommended": recommended, "metrics": metrics, "score": score}
 
 
 def _offline() -> bool:
@@ -172,11 +235,11 @@ def _hub_entries(spec: str, local_files_only: bool = False) -> list[Entry]:
 
             _probe(repo)
             files = HfApi().list_repo_files(repo, revision=revision)
-            digests = {}
+            manifest = {}
             if MANIFEST_NAME in files:
                 manifest_path = hf_hub_download(repo, MANIFEST_NAME, revision=revision)
-                digests = _digests(_parse_manifest(Path(manifest_path).read_text(), f"{label}/{MANIFEST_NAME}"))
-            return _entries_from_files(files, label, repo, revision, digests)
+                manifest = _parse_manifest(Path(manifest_path).read_text(), f"{label}/{MANIFEST_NAME}")
+            return _entries_from_files(files, label, repo, revision, manifest)
         except Exception as err:  # noqa: BLE001 - any Hub failure falls back to the cache
             warnings.warn(f"Hub repo {repo} is unreachable ({type(err).__name__}: {str(err).splitlines()[0][:160]}); "
                           "using local checkpoints and whatever the HF cache holds")
@@ -205,7 +268,8 @@ def _probe(repo: str, timeout: float = 3.0) -> None:
 
 
 def _entries_from_files(files: list[str], label: str, repo: str, revision: str | None,
-                        digests: dict) -> list[Entry]:
+                        manifest: dict) -> list[Entry]:
+    digests, measured = _digests(manifest), _measured(manifest)
     present = set(files)
     entries = []
     for name in files:
@@ -220,7 +284,8 @@ def _entries_from_files(files: list[str], label: str, repo: str, revision: str |
             check_arch_name(arch)
         except CheckpointError:
             continue
-        entries.append(Entry(arch, epoch, label, repo=repo, revision=revision, digests=digests.get((arch, epoch), ())))
+        entries.append(Entry(arch, epoch, label, repo=repo, revision=revision, digests=digests.get((arch, epoch), ()),
+                             **_measure_fields(measured.get((arch, epoch)))))
     return entries
 
 
@@ -232,15 +297,21 @@ def _cached_hub_entries(repo: str, revision: str | None, label: str) -> list[Ent
         snapshot = Path(snapshot_download(repo, revision=revision, local_files_only=True))
     except Exception:  # noqa: BLE001 - nothing cached is not an error
         return []
-    digests = _digests(read_manifest(snapshot))
+    manifest = read_manifest(snapshot)
+    digests, measured = _digests(manifest), _measured(manifest)
     return [Entry(arch, epoch, label, path=folder, repo=repo, revision=revision,
-                  digests=digests.get((arch, epoch), ()))
+                  digests=digests.get((arch, epoch), ()), **_measure_fields(measured.get((arch, epoch))))
             for arch, epoch, folder in scan_root(snapshot)]
 
 
 def list_checkpoints(extra_roots: Iterable[str | os.PathLike] = (), hub_repo: str | None = None,
                      local_files_only: bool = False) -> list[Entry]:
-    """Every available checkpoint from every source, sorted by recommended arch order, then epoch."""
+    """Every available checkpoint from every source, best measured architecture first, then by epoch.
+
+    Architectures are ranked by the best validation result among their checkpoints (the
+    manifest's metrics; the one holding the recommended checkpoint first); unmeasured ones
+    follow in FALLBACK_ORDER.  Only one checkpoint may be recommended: the first source's mark wins.
+    """
     seen: dict[tuple[str, int], Entry] = {}
     for root in local_roots(extra_roots):
         for entry in _local_entries(root):
@@ -249,7 +320,25 @@ def list_checkpoints(extra_roots: Iterable[str | os.PathLike] = (), hub_repo: st
     if spec:
         for entry in _hub_entries(spec, local_files_only):
             seen.setdefault((entry.arch, entry.epoch), entry)
-    return sorted(seen.values(), key=lambda e: (_arch_rank(e.arch), e.arch, e.epoch))
+    entries = list(seen.values())
+    marked = [e for e in entries if e.recommended and e.arch != SKETCH_ARCH]
+    if len(marked) > 1:   # two sources each mark one: keep the first source's (the local one)
+        keep = marked[0]
+        entries = [e if (not e.recommended or e is keep) else _unmark(e) for e in entries]
+    best: dict[str, float] = {}
+    for e in entries:
+        if e.recommended:
+            best[e.arch] = -1.0
+        elif e.score is not None:
+            best[e.arch] = min(best.get(e.arch, math.inf), e.score)
+    return sorted(entries, key=lambda e: (e.arch not in best, best.get(e.arch, 0.0), _arch_rank(e.arch), e.arch,
+                                          e.epoch))
+
+
+def _unmark(entry: Entry) -> Entry:
+    from dataclasses import replace
+
+    return replace(entry, recommended=False)
 
 
 def fetch(entry: Entry, local_files_only: bool = False) -> Path:
@@ -288,7 +377,12 @@ def _verify(entry: Entry, folder: Path) -> None:
 # ---------------------------------------------------------------- choosing
 
 def _arch_rank(arch: str) -> int:
-    return RECOMMENDED_ORDER.index(arch) if arch in RECOMMENDED_ORDER else len(RECOMMENDED_ORDER)
+    return FALLBACK_ORDER.index(arch) if arch in FALLBACK_ORDER else len(FALLBACK_ORDER)
+
+
+def recommended_entry(entries: list[Entry]) -> Entry | None:
+    """The checkpoint the manifest marks recommended (the measured best), if any."""
+    return next((e for e in entries if e.recommended and e.arch != SKETCH_ARCH), None)
 
 
 def default_arch(entries: list[Entry]) -> str:
@@ -296,7 +390,8 @@ def default_arch(entries: list[Entry]) -> str:
         raise CheckpointError("no checkpoints found. Train one (python -m colorgan train --config "
                               "train/configs/unet.yaml), add a folder with --root / COLORGAN_CHECKPOINTS, "
                               f"or name a Hub repo in {HUB_REPO_ENV}.")
-    return entries[0].arch
+    marked = recommended_entry(entries)
+    return marked.arch if marked else entries[0].arch
 
 
 def archs(entries: list[Entry]) -> list[str]:
@@ -307,15 +402,22 @@ def epochs_of(entries: list[Entry], arch: str) -> list[int]:
     return [e.epoch for e in entries if e.arch == arch]
 
 
-def resolve(entries: list[Entry], arch: str | None = None, epoch: int | str | None = "latest") -> Entry:
-    """The entry for (arch, epoch); arch None = recommended, epoch 'latest'/None = the newest."""
+def resolve(entries: list[Entry], arch: str | None = None, epoch: int | str | None = None) -> Entry:
+    """The entry for (arch, epoch).
+
+    arch None: the recommended architecture.  epoch None: the recommended checkpoint when it is
+    of that architecture, else its newest epoch; 'latest': the newest epoch.
+    """
     arch = arch or default_arch(entries)
     check_arch_name(arch)
     available = [e for e in entries if e.arch == arch]
     if not available:
         raise CheckpointError(f"no checkpoint for architecture {arch!r}; available: "
                               f"{', '.join(archs(entries)) or 'none'} (see python -m colorgan list)")
-    if epoch in (None, "latest"):
+    if epoch is None:
+        marked = recommended_entry(available)
+        return marked if marked else available[-1]
+    if epoch == "latest":
         return available[-1]
     try:
         wanted = int(epoch)

@@ -29,9 +29,14 @@ def ssim(reference: np.ndarray, result: np.ndarray) -> float:
     return float(structural_similarity(reference, result, channel_axis=2, data_range=255, win_size=window))
 
 
+def deltae2000_map(reference: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """Per-pixel CIEDE2000 colour difference (HxW), for means over regions such as faces."""
+    return deltaE_ciede2000(rgb2lab(reference), rgb2lab(result))
+
+
 def deltae2000(reference: np.ndarray, result: np.ndarray) -> float:
     """Mean CIEDE2000 colour difference; about 2.3 is just noticeable."""
-    return float(deltaE_ciede2000(rgb2lab(reference), rgb2lab(result)).mean())
+    return float(deltae2000_map(reference, result).mean())
 
 
 def colorfulness(rgb: np.ndarray) -> float:

@@ -12,6 +12,8 @@ every detail comes from the photo's own luma.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Sequence
@@ -23,6 +25,7 @@ import torch
 from colorgan.checkpoints import load_generator
 from colorgan.color import AB_SCALE, clip_ab_to_gamut, get_space
 from colorgan.distributed import pick_device
+from colorgan.hints import Hint, hint_map
 
 
 def render_shape(height: int, width: int, size: int) -> tuple[int, int]:
@@ -47,6 +50,16 @@ class Colorizer:
         self.config = config
         self.space = get_space(config.get("color_space", "lab"))
         self.render_size = int(config.get("render_size", 256))
+        # The recommended model (effcolor) predicts a distribution over ab bins, decoded at a
+        # temperature (the page's vividness), and may take colour hints (colorgan/hints.py).
+        self.predicts_distribution = bool(getattr(model, "predicts_distribution", False))
+        self.takes_hints = bool(getattr(model, "takes_hints", False))
+        self.temperature = float(getattr(model, "temperature", 1.0)) if self.predicts_distribution else None
+        self.prior_correction = float(getattr(model, "prior_correction", 0.0)) if self.predicts_distribution else None
+        # The network's output for the last few photos, so that decoding the same photo again at
+        # another vividness (the page's slider, a sweep on val) skips the network.
+        self._heads: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+        self._heads_lock = threading.Lock()
 
     @classmethod
     def from_checkpoint(cls, directory: str | Path, device: str | torch.device = "auto") -> "Colorizer":
@@ -58,17 +71,32 @@ class Colorizer:
     def name(self) -> str:
         return f"{self.config.get('arch')} epoch {self.config.get('epoch')}"
 
-    def colorize(self, rgb: np.ndarray, size: int | None = None, strength: float = 1.0) -> np.ndarray:
-        """One HxWx3 uint8 photo (colour or gray) -> HxWx3 uint8 colorized, same size."""
-        return self.colorize_many([rgb], size=size, strength=strength)[0]
+    def colorize(self, rgb: np.ndarray, size: int | None = None, strength: float = 1.0,
+                 hints: Sequence[Hint] | None = None, temperature: float | None = None,
+                 prior_correction: float | None = None) -> np.ndarray:
+        """One HxWx3 uint8 photo (colour or gray) -> HxWx3 uint8 colorized, same size.
+
+        ``hints`` (in the photo's pixels) are followed by models that take them and ignored by
+        the others (check ``takes_hints``); ``temperature`` is the vividness of distribution
+        models (lower: more vivid; default: the checkpoint's), ignored by the others.
+        """
+        return self.colorize_many([rgb], size=size, strength=strength, hints=[hints] if hints else None,
+                                  temperature=temperature, prior_correction=prior_correction)[0]
 
     def colorize_many(self, photos: Sequence[np.ndarray], size: int | None = None, strength: float = 1.0,
-                      batch_size: int = 8) -> list[np.ndarray]:
-        """Colorize several photos, batching those that share a render shape."""
+                      batch_size: int = 8, hints: Sequence[Sequence[Hint] | None] | None = None,
+                      temperature: float | None = None, prior_correction: float | None = None) -> list[np.ndarray]:
+        """Colorize several photos, batching those that share a render shape (``hints``: one list per photo)."""
         size = int(size or self.render_size)
         if size < 8:
             raise ValueError(f"render size {size} is too small; use at least 8 (the model was trained at "
                              f"{self.render_size})")
+        if temperature is not None and not 0.01 <= float(temperature) <= 10:
+            raise ValueError(f"temperature {temperature} is out of range; use 0.01 (vivid) to 10 (cautious)")
+        if prior_correction is not None and not 0 <= float(prior_correction) <= 1:
+            raise ValueError(f"prior correction {prior_correction} is out of range; use 0 to 1")
+        decoding = {"temperature": temperature, "prior_correction": prior_correction}
+        hints = hints if (hints is not None and self.takes_hints) else None
         lumas = [self.space.luma_np(photo) for photo in photos]
         shapes = [render_shape(*luma.shape, size) for luma in lumas]
         results: list[np.ndarray | None] = [None] * len(photos)
@@ -79,7 +107,11 @@ class Colorizer:
             for start in range(0, len(indices), batch_size):
                 chunk = indices[start:start + batch_size]
                 small = np.stack([_resize(lumas[i], width, height) for i in chunk])
-                chroma = self._predict(self.space.normalise_luma_np(small), small, strength)
+                hint_maps = None
+                if hints is not None and any(hints[i] for i in chunk):
+                    hint_maps = torch.cat([hint_map(list(hints[i] or []), lumas[i].shape[1], lumas[i].shape[0],
+                                                    height, width) for i in chunk])
+                chroma = self._predict(self.space.normalise_luma_np(small), small, strength, hint_maps, decoding)
                 for i, chroma_small in zip(chunk, chroma):
                     full_h, full_w = lumas[i].shape
                     chroma_full = _resize(chroma_small, full_w, full_h, cv2.INTER_LINEAR)
@@ -87,21 +119,58 @@ class Colorizer:
         return results  # type: ignore[return-value]
 
     @torch.inference_mode()
-    def _predict(self, luma_normalised: np.ndarray, luma_units: np.ndarray, strength: float) -> np.ndarray:
-        """NxHxW normalised luma -> NxHxWx2 chroma in the space's own units (gamut-safe for Lab)."""
+    def _predict(self, luma_normalised: np.ndarray, luma_units: np.ndarray, strength: float,
+                 hint_maps: torch.Tensor | None = None, decoding: dict | None = None) -> np.ndarray:
+        """NxHxW normalised luma (+ Nx3xHxW hints) -> NxHxWx2 chroma in the space's own units (gamut-safe for Lab)."""
         x = torch.from_numpy(np.ascontiguousarray(luma_normalised, dtype=np.float32))[:, None].to(self.device)
         if self.device.type == "cuda":
             x = x.contiguous(memory_format=torch.channels_last)
             autocast = torch.autocast("cuda", dtype=torch.bfloat16)
         else:
             autocast = nullcontext()
+        extra = {}
+        if self.takes_hints and hint_maps is not None:
+            extra["hints"] = hint_maps.to(self.device)
         with autocast:
-            chroma = self.model(x).float().clamp(-1, 1) * strength
+            if self.predicts_distribution:
+                head = self._head(x, luma_normalised, hint_maps, extra)
+                chroma = self.model.chroma_from_head(head.float(), *x.shape[-2:], **(decoding or {}))
+            else:
+                chroma = self.model(x, **extra)
+            chroma = chroma.float().clamp(-1, 1) * strength
         if self.space.name == "lab":
             l_channel = torch.from_numpy(np.ascontiguousarray(luma_units, dtype=np.float32))[:, None].to(self.device)
             chroma = clip_ab_to_gamut(l_channel, chroma * AB_SCALE)
             return chroma.permute(0, 2, 3, 1).cpu().numpy()
         return self.space.chroma_units(chroma.permute(0, 2, 3, 1).cpu().numpy())
+
+    HEAD_CACHE = 4
+
+    def _head(self, x: torch.Tensor, luma: np.ndarray, hint_maps: torch.Tensor | None, extra: dict) -> torch.Tensor:
+        """The network's head output (logits) for a batch, from the small cache when it was just computed."""
+        key = _fingerprint(luma, hint_maps)
+        with self._heads_lock:
+            if key in self._heads:
+                self._heads.move_to_end(key)
+                return self._heads[key]
+        head = self.model(x, raw=True, **extra)
+        with self._heads_lock:
+            self._heads[key] = head
+            while len(self._heads) > self.HEAD_CACHE:
+                self._heads.popitem(last=False)
+        return head
+
+
+def _fingerprint(*arrays) -> tuple:
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        if array is not None:
+            data = array.cpu().numpy() if isinstance(array, torch.Tensor) else np.asarray(array)
+            digest.update(str(data.shape).encode())
+            digest.update(np.ascontiguousarray(data).tobytes())
+    return (digest.hexdigest(),)
 
 
 def _resize(image: np.ndarray, width: int, height: int, interpolation: int | None = None) -> np.ndarray:

@@ -56,6 +56,9 @@ def plot_losses(log_path: str | os.PathLike, out_path: str | os.PathLike, title:
     axes[0].set_title("L1 of the chroma")
     axes[1].plot(epochs, series("g_adv"), marker="o", color="tab:red", label="G adversarial")
     axes[1].set_title("generator adversarial")
+    if any(r.get("g_class") not in (None, "") for r in rows):   # models that predict ab bins
+        axes[1].plot(epochs, series("g_class"), marker="s", color="tab:purple", label="classification (CE)")
+        axes[1].set_title("generator: adversarial, classification")
     axes[2].plot(epochs, series("d_total"), marker="o", color="tab:green", label="D total")
     axes[2].set_title("discriminator")
     for axis in axes:

@@ -25,18 +25,23 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from colorgan import distributed
+import torch.nn.functional as F
+
+from colorgan import ab_bins, distributed
 from colorgan.checkpoints import LOG_NAME, atomic_write_text, checkpoint_dir, save_checkpoint
-from colorgan.color import get_space
+from colorgan.color import AB_SCALE, get_space
 from colorgan.config import Recipe
-from colorgan.data import PhotoDataset, photo_files, split_files
+from colorgan.data import PhotoDataset, center_square, people_photos, photo_files, split_files
+from colorgan.hints import sample_training_hints
 from colorgan.losses import GANLoss, discriminator_targets, l1_loss, regression_loss
 from colorgan.models import build_discriminator, build_generator, count_parameters
 from colorgan.plots import plot_losses, read_log, save_grid
 from colorgan import sketch as sketch_task
 
-LOG_FIELDS = ["epoch", "steps", "images", "seconds", "lr_g", "g_adv", "g_l1", "g_total",
-              "d_real", "d_fake", "d_total", "val_l1", "step_seconds"]  # seconds: the whole epoch; step_seconds: its steps only
+LOG_FIELDS = ["epoch", "steps", "images", "seconds", "lr_g", "g_adv", "g_l1", "g_class", "g_total",
+              "d_real", "d_fake", "d_total", "val_l1", "step_seconds"]
+# seconds: the whole epoch; step_seconds: its steps only.  g_class: the classification loss of
+# models that predict ab bins (their g_l1 is the L1 of the colour they decode, for comparison).
 
 
 class TrainingDiverged(RuntimeError):
@@ -81,8 +86,13 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
         val_files = photo_files(cfg_d.val)
     else:
         train_files, val_files = split_files(train_files, cfg_d.val_fraction, cfg_d.split_seed, Path(cfg_d.train))
+    repeats = None
+    if cfg_d.manifest and cfg_d.people_weight > 1:   # people are scarce and what users restore: oversample them
+        people = people_photos(cfg_d.manifest)
+        repeats = [cfg_d.people_weight if path.resolve() in people else 1 for path in train_files]
     train_set = dataset_class(train_files, cfg_d.size, train=True, min_scale=cfg_d.min_scale, flip=cfg_d.flip,
-                             crops_per_image=cfg_d.crops_per_image, paired=cfg_d.paired, progress=progress and main)
+                             crops_per_image=cfg_d.crops_per_image, paired=cfg_d.paired, progress=progress and main,
+                             repeats=repeats)
     val_set = dataset_class(val_files, cfg_d.size, train=False, paired=cfg_d.paired) if val_files else None
     sampler = DistributedSampler(train_set, seed=cfg_t.seed, drop_last=True) if dist_info.enabled else None
     workers = cfg_d.num_workers if cfg_d.num_workers >= 0 else (min(8, torch.get_num_threads()) if cuda else 0)
@@ -97,9 +107,24 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
     if cfg_m.discriminator:
         d_kwargs = {"in_channels": 1 + generator.out_channels, **cfg_m.discriminator_kwargs}
         discriminator = build_discriminator(cfg_m.discriminator, **d_kwargs).to(device, memory_format=memory_format)
-    opt_g = _optimizer(generator, cfg_t.lr_g, cfg_t)
+    tail = []   # encoder blocks fine-tuned from train.tune_from_epoch (frozen-encoder models)
+    if cfg_t.tune_encoder_blocks and hasattr(generator, "tune_encoder_tail"):
+        tail = generator.tune_encoder_tail(cfg_t.tune_encoder_blocks)
+        for parameter in tail:
+            parameter.requires_grad_(False)   # until tune_from_epoch
+    opt_g = _optimizer(generator, cfg_t.lr_g, cfg_t, extra_group=tail)
     opt_d = _optimizer(discriminator, cfg_t.lr_d, cfg_t) if discriminator else None
     gan_loss = GANLoss(cfg_t.gan_mode, real_label=cfg_t.real_label)
+    # Models that predict a distribution over ab bins (effcolor, colorgan/ab_bins.py) learn by
+    # rebalanced classification; models that take hints get random ground-truth hints.
+    classifying = bool(getattr(generator, "predicts_distribution", False))
+    raw_head = hasattr(generator, "chroma_from_head")
+    use_hints = bool(getattr(generator, "takes_hints", False)) and cfg_t.hints
+    class_weights = None
+    if classifying:
+        class_weights = torch.as_tensor(_class_weights(train_set, out if main else None), device=device)
+        if hasattr(generator, "set_class_weights"):   # kept in the checkpoint, for decoding
+            generator.set_class_weights(class_weights)
     noisy_labels = (cfg_t.label_noise > 0 or cfg_t.label_flip > 0) and cfg_t.gan_mode != "hinge"
 
     start_epoch = 1
@@ -132,17 +157,20 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
     samples = _sample_batch(val_set or train_set, cfg_t.sample_count) if main else None
 
     for epoch in range(start_epoch, cfg_t.epochs + 1):
+        tuning = bool(tail) and epoch >= cfg_t.tune_from_epoch
+        for parameter in tail:
+            parameter.requires_grad_(tuning)
         for optimizer, base in ((opt_g, cfg_t.lr_g), (opt_d, cfg_t.lr_d)):
             if optimizer is not None:
                 for group in optimizer.param_groups:
-                    group["lr"] = base * lr_factor(epoch)
+                    group["lr"] = (cfg_t.lr_encoder if group.get("encoder_tail") else base) * lr_factor(epoch)
         if sampler is not None:
             sampler.set_epoch(epoch)
         adversarial = discriminator is not None and epoch > cfg_t.l1_warmup_epochs
         generator.train()
         if discriminator is not None:
             discriminator.train()
-        sums = torch.zeros(7, device=device)  # g_adv, g_l1, g_total, d_real, d_fake, d_total, count
+        sums = torch.zeros(8, device=device)  # g_adv, g_l1, g_total, d_real, d_fake, d_total, g_class, count
         steps = images = 0
         started = time.time()
         total_steps = len(loader) if cfg_t.max_steps_per_epoch is None else min(len(loader), cfg_t.max_steps_per_epoch)
@@ -158,8 +186,13 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
                 luma, chroma = space.encode(rgb)
             luma = luma.contiguous(memory_format=memory_format)
             chroma = chroma.contiguous(memory_format=memory_format)
+            hints = sample_training_hints(chroma) if use_hints else None
             with autocast():
-                fake = g_model(luma)
+                if raw_head:   # one pass gives the head output (logits) and the colour it decodes to
+                    head = g_model(luma, hints=hints, raw=True) if use_hints else g_model(luma, raw=True)
+                    fake = generator.chroma_from_head(head, *luma.shape[-2:])
+                else:
+                    fake = g_model(luma)
             d_terms = torch.zeros(3, device=device)
             if adversarial:
                 with autocast():
@@ -179,25 +212,30 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
                 opt_d.step()
                 d_terms = torch.stack([loss_d_real.detach(), loss_d_fake.detach(), loss_d.detach()])
             loss_l1 = regression_loss(cfg_t.regression_loss, fake, chroma)
+            loss_class = _classification_loss(head, chroma, class_weights) if classifying else None
             if adversarial:
                 with autocast():
                     pred_fake = d_model(torch.cat([luma, fake], dim=1))
                 loss_adv = gan_loss(pred_fake, True, for_discriminator=False)
             else:
                 loss_adv = torch.zeros((), device=device)
-            loss_g = loss_adv + cfg_t.lambda_l1 * loss_l1
+            if classifying:
+                loss_g = loss_adv + cfg_t.lambda_class * loss_class
+            else:
+                loss_g = loss_adv + cfg_t.lambda_l1 * loss_l1
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
 
-            terms = torch.cat([torch.stack([loss_adv.detach(), loss_l1.detach(), loss_g.detach()]), d_terms])
+            terms = torch.cat([torch.stack([loss_adv.detach(), loss_l1.detach(), loss_g.detach()]), d_terms,
+                               (loss_class.detach() if classifying else torch.zeros((), device=device)).reshape(1)])
             if not bool(torch.isfinite(terms).all()):
                 raise TrainingDiverged(
                     f"epoch {epoch}, step {steps + 1}: the loss became NaN or infinite "
                     f"(G adv {terms[0]:.4g}, L1 {terms[1]:.4g}, D {terms[5]:.4g}). The last good checkpoint "
                     f"in {out} is kept; lower train.lr_g / train.lr_d or use train.gan_mode=lsgan, then resume.")
-            sums[:6] += terms * len(luma)
-            sums[6] += len(luma)
+            sums[:7] += terms * len(luma)
+            sums[7] += len(luma)
             steps += 1
             images += len(luma) * dist_info.world_size
             if main and progress and steps % 5 == 0:
@@ -207,14 +245,16 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
             torch.cuda.synchronize(device)
         step_seconds = time.time() - started  # the training steps alone, for throughput (bench/train_speed.py)
         distributed.all_reduce_mean(sums)
-        means = (sums[:6] / sums[6].clamp_min(1)).tolist()
+        means = (sums[:7] / sums[7].clamp_min(1)).tolist()
 
         if main:
             validate = sketch_task.validate if sketching else functools.partial(_validate, space=space)
             val_l1 = validate(generator, val_set, device=device, batch_size=cfg_t.batch_size,
                               autocast=autocast) if val_set else float("nan")
+            g_adv, g_l1, g_total, d_real, d_fake, d_total, g_class = means
             row = dict(zip(LOG_FIELDS, [epoch, steps, images, round(time.time() - started, 2),
-                                        opt_g.param_groups[0]["lr"], *means, val_l1, round(step_seconds, 3)]))
+                                        opt_g.param_groups[0]["lr"], g_adv, g_l1, g_class if classifying else "",
+                                        g_total, d_real, d_fake, d_total, val_l1, round(step_seconds, 3)]))
             due = epoch % cfg_t.save_every == 0 or epoch == cfg_t.epochs
             if due:
                 save_checkpoint(checkpoint_dir(out.parent, out.name, epoch), generator,
@@ -226,16 +266,54 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
             plot_losses(out / LOG_NAME, out / "loss_curve.png", title=out.name)
             _save_state(state_path, recipe, epoch, generator, discriminator, opt_g, opt_d)
             print(f"epoch {epoch}/{cfg_t.epochs}: L1 {row['g_l1']:.4f} (val {val_l1:.4f}), "
+                  + (f"class {row['g_class']:.3f}, " if classifying else "") +
                   f"G adv {row['g_adv']:.3f}, D {row['d_total']:.3f}, {row['seconds']:.0f}s"
                   + (f" -> {checkpoint_dir(out.parent, out.name, epoch)}" if due else ""))
         distributed.barrier()
     return out
 
 
-def _optimizer(model: torch.nn.Module, lr: float, cfg_t) -> torch.optim.Optimizer:
+def _optimizer(model: torch.nn.Module, lr: float, cfg_t, extra_group=()) -> torch.optim.Optimizer:
+    """Adam (or RMSprop) over the trainable parameters; ``extra_group`` (fine-tuned encoder blocks) gets
+    a group of its own, marked ``encoder_tail``, whose learning rate is train.lr_encoder."""
+    extra = {id(p) for p in extra_group}
+    groups = [{"params": [p for p in model.parameters() if p.requires_grad and id(p) not in extra]}]
+    if extra_group:
+        groups.append({"params": list(extra_group), "encoder_tail": True})
     if cfg_t.optimizer == "rmsprop":
-        return torch.optim.RMSprop(model.parameters(), lr=lr, alpha=0.9)
-    return torch.optim.Adam(model.parameters(), lr=lr, betas=(cfg_t.beta1, cfg_t.beta2))
+        return torch.optim.RMSprop(groups, lr=lr, alpha=0.9)
+    return torch.optim.Adam(groups, lr=lr, betas=(cfg_t.beta1, cfg_t.beta2))
+
+
+def _classification_loss(logits: torch.Tensor, chroma: torch.Tensor, class_weights: torch.Tensor) -> torch.Tensor:
+    """Zhang et al. 2016: soft-encoded cross-entropy at the head's /4 resolution, rebalanced per pixel."""
+    target_ab = F.avg_pool2d(chroma.float(), 4, ceil_mode=True) * AB_SCALE
+    logits = logits[..., :target_ab.shape[-2], :target_ab.shape[-1]]
+    weights, index = ab_bins.soft_encode(target_ab)
+    return ab_bins.soft_cross_entropy(logits, weights, index, class_weights[index[:, 0]])
+
+
+def _class_weights(train_set: PhotoDataset, out: Path | None, size: int = 64) -> np.ndarray:
+    """Rebalancing weights from the ab prior of the training photos (each counted as often as it is sampled).
+
+    Every photo's centre square at ``size`` px is counted; the prior, smoothed as Zhang does, is
+    written to ``<out>/ab_prior.csv`` (bin a, b, prior, weight) for inspection."""
+    counts = np.zeros(ab_bins.bin_count(), np.int64)
+    times = np.bincount(train_set.order, minlength=len(train_set.photos))
+    lab_space = get_space("lab")
+    for index, photo in enumerate(train_set.photos):
+        if times[index] == 0:
+            continue
+        rgb = torch.from_numpy(center_square(photo, size)).permute(2, 0, 1)[None].float() / 255.0
+        _, chroma = lab_space.encode(rgb)
+        counts += times[index] * ab_bins.count_bins(chroma * AB_SCALE)
+    prior = ab_bins.prior_from_counts(counts)
+    weights = ab_bins.rebalancing_weights(prior)
+    if out is not None:
+        lines = ["a,b,prior,weight"] + [f"{a:.0f},{b:.0f},{p:.6g},{w:.6g}"
+                                         for (a, b), p, w in zip(ab_bins.bin_centres(), prior, weights)]
+        atomic_write_text(out / "ab_prior.csv", "\n".join(lines) + "\n")
+    return weights
 
 
 def _checkpoint_config(recipe: Recipe, generator, epoch: int, row: dict) -> dict:
@@ -245,12 +323,15 @@ def _checkpoint_config(recipe: Recipe, generator, epoch: int, row: dict) -> dict
         "task": recipe.model.task,
         **({"generator_arch": recipe.model.arch} if arch != recipe.model.arch else {}),
         # "pretrained" only chooses the starting weights; a checkpoint carries all of its own.
-        "kwargs": {k: v for k, v in recipe.model.generator.items() if k != "pretrained"},
+        "kwargs": {**{k: v for k, v in recipe.model.generator.items() if k != "pretrained"},
+                   **(generator.learned_kwargs() if hasattr(generator, "learned_kwargs") else {})},
         "color_space": recipe.model.color_space,
         "render_size": recipe.data.size,
+        "takes_hints": bool(getattr(generator, "takes_hints", False)),
+        "predicts_distribution": bool(getattr(generator, "predicts_distribution", False)),
         "epoch": epoch,
         "parameters": count_parameters(generator),
-        "losses": {k: row[k] for k in ("g_adv", "g_l1", "g_total", "d_total", "val_l1")},
+        "losses": {k: row[k] for k in ("g_adv", "g_l1", "g_class", "g_total", "d_total", "val_l1") if row[k] != ""},
         "recipe": recipe.to_dict(),
     }
 
@@ -342,7 +423,11 @@ def _load_state(path: Path, recipe: Recipe, generator, discriminator, opt_g, opt
         raise RuntimeError(f"resume state {path} was made by a different model recipe; use another "
                            "train.out, or train.resume=false to start over (this overwrites that run)")
     generator.load_state_dict(state["generator"])
-    opt_g.load_state_dict(state["opt_g"])
+    try:
+        opt_g.load_state_dict(state["opt_g"])
+    except ValueError as err:   # e.g. train.tune_encoder_blocks changed: other parameter groups
+        raise RuntimeError(f"resume state {path} was made with other optimizer settings ({err}); keep the "
+                           "recipe's train.tune_encoder_blocks, or use another train.out") from None
     if discriminator is not None and "discriminator" in state:
         discriminator.load_state_dict(state["discriminator"])
         opt_d.load_state_dict(state["opt_d"])

@@ -59,6 +59,7 @@ MAX_RENDER_SIZE = 1024
 JPEG_QUALITY = 92               # the on-page views; the download is a lossless PNG
 
 FRIENDLY_NAMES = {
+    "effcolor": "Colour-distribution U-Net (EfficientNet, hints)",
     "effunet": "EfficientNet U-Net",
     "unet": "pix2pix U-Net",
     "unetpp": "U-Net++",
@@ -350,24 +351,35 @@ class WebApp:
         return hub.archs(self.entries)
 
     def default_arch(self) -> str | None:
-        return self.entries[0].arch if self.entries else None
+        """The architecture of the checkpoint the manifest marks recommended (the measured best)."""
+        return hub.default_arch(self.entries) if self.entries else None
 
     def model_choices(self) -> list[tuple[str, str]]:
-        """(label, arch) for the model picker, best first; the first is the recommended one."""
-        return [(friendly_name(arch) + (" (recommended)" if i == 0 else ""), arch)
-                for i, arch in enumerate(self.archs())]
+        """(label, arch) for the model picker, best measured first (hub.list_checkpoints orders them)."""
+        recommended = hub.recommended_entry(self.entries)
+        return [(friendly_name(arch) + (" (recommended)" if recommended and arch == recommended.arch else ""), arch)
+                for arch in self.archs()]
 
     def epochs(self, arch: str) -> list[int]:
         return hub.epochs_of(self.entries, arch)
 
     def epoch_choices(self, arch: str | None) -> list[tuple[str, int]]:
-        """(label, epoch) for one architecture, the latest first."""
+        """(label, epoch) for one architecture, the latest first; the recommended one is marked."""
         epochs = self.epochs(arch) if arch else []
-        return [(f"epoch {e}" + (" (latest)" if i == 0 else ""), e) for i, e in enumerate(reversed(epochs))]
+        recommended = hub.recommended_entry(self.entries)
+        marked = recommended.epoch if recommended and recommended.arch == arch else None
+        return [(f"epoch {e}" + (" (recommended)" if e == marked else " (latest)" if i == 0 else ""), e)
+                for i, e in enumerate(reversed(epochs))]
 
     def latest_epoch(self, arch: str | None) -> int | None:
         epochs = self.epochs(arch) if arch else []
         return epochs[-1] if epochs else None
+
+    def default_epoch(self, arch: str | None) -> int | None:
+        """The recommended epoch when ``arch`` holds the recommended checkpoint, else its latest."""
+        if not arch or arch not in self.archs():
+            return None
+        return hub.resolve(self.entries, arch, None).epoch
 
     def entry(self, arch: str | None, epoch: int | str | None = "latest") -> hub.Entry:
         """The listed checkpoint for (arch, epoch); anything not listed is refused."""
@@ -377,7 +389,9 @@ class WebApp:
         if arch not in self.archs():
             raise UserError(f"unknown model {arch!r}; choose one of: "
                             + ", ".join(f"{friendly_name(a)} ({a})" for a in self.archs()))
-        if epoch in (None, "", "latest"):
+        if epoch in (None, ""):   # the recommended checkpoint when it is of this arch, else the latest
+            return hub.resolve(self.entries, arch, None)
+        if epoch == "latest":
             return hub.resolve(self.entries, arch, "latest")
         try:
             wanted = int(float(epoch)) if not isinstance(epoch, bool) else None
@@ -441,7 +455,7 @@ class WebApp:
     # ------------------------------------------------ colorize one photo
 
     def colorize_photo(self, path: str | os.PathLike | None, arch: str | None = None,
-                       epoch: int | str | None = "latest", size: float | None = 0,
+                       epoch: int | str | None = None, size: float | None = 0,
                        strength: float | None = 1.0) -> dict:
         """One photo at full resolution, with the three views, metrics and a PNG to download.
 
@@ -595,7 +609,7 @@ class WebApp:
         job = self.workdir.new()
         items, failed = [], []
         for arch in self.archs():
-            entry = self.entry(arch, "latest")
+            entry = self.entry(arch, None)
             try:
                 colorizer = self.colorizer(entry)
             except CheckpointError as err:
@@ -670,7 +684,7 @@ class WebApp:
     # ------------------------------------------------ batch
 
     def batch(self, paths: Iterable[str | os.PathLike] | None, arch: str | None = None,
-              epoch: int | str | None = "latest", size: float | None = 0, strength: float | None = 1.0,
+              epoch: int | str | None = None, size: float | None = 0, strength: float | None = 1.0,
               progress: Callable[[int, int, str], None] | None = None) -> dict:
         """Several files and/or zips -> one zip of ``<stem>_color.png`` at full resolution.
 
@@ -736,7 +750,7 @@ def default_app() -> WebApp:
         return _default
 
 
-def colorize_photo(path, arch=None, epoch="latest", size=0, strength=1.0) -> dict:
+def colorize_photo(path, arch=None, epoch=None, size=0, strength=1.0) -> dict:
     return default_app().colorize_photo(path, arch, epoch, size, strength)
 
 
@@ -752,7 +766,7 @@ def colorize_sketch(path, drawing=None, epoch="latest", size=0) -> dict:
     return default_app().colorize_sketch(path, drawing, epoch, size)
 
 
-def batch(paths, arch=None, epoch="latest", size=0, strength=1.0, progress=None) -> dict:
+def batch(paths, arch=None, epoch=None, size=0, strength=1.0, progress=None) -> dict:
     return default_app().batch(paths, arch, epoch, size, strength, progress)
 
 

@@ -43,6 +43,12 @@ def make_root(root: Path) -> Path:
                             {"arch": arch, "kwargs": kwargs, "epoch": epoch, "render_size": 32, "color_space": "lab"})
     (root / "unet" / "train_log.csv").write_text(
         "epoch,g_l1,val_l1,g_adv,d_total\n901,0.3,0.32,0.9,0.7\n902,0.2,0.25,0.8,0.6\n903,0.15,0.2,0.85,0.65\n")
+    # as ship.py leaves it: measured on val, unet epoch 902 the best and so the default
+    from colorgan.hub import write_manifest
+
+    write_manifest(root, {("unet", 902): {"deltae2000": 9.0}, ("unet", 903): {"deltae2000": 9.5},
+                          ("linknet", 902): {"deltae2000": 11.0}},
+                   recommended=("unet", 902), baseline={"deltae2000": 10.0})
     return root
 
 
@@ -113,6 +119,10 @@ def test_checkpoints_come_from_the_hub_listing(server):
                                                         ("linknet", 901), ("linknet", 902)]
     assert app.model_choices() == [("pix2pix U-Net (recommended)", "unet"), ("LinkNet", "linknet")]
     assert app.epoch_choices("linknet") == [("epoch 902 (latest)", 902), ("epoch 901", 901)]
+    assert app.epoch_choices("unet") == [("epoch 903 (latest)", 903), ("epoch 902 (recommended)", 902),
+                                         ("epoch 901", 901)]
+    assert (app.default_arch(), app.default_epoch("unet"), app.default_epoch("linknet")) == ("unet", 902, 902)
+    assert app.entry("unet", None).epoch == 902 and app.entry("unet", "latest").epoch == 903
 
 
 def test_colorize_three_panels_metrics_and_full_size_download(client, photos):
@@ -141,14 +151,14 @@ def test_epoch_choices_follow_the_model(client):
     update = client.predict("linknet", api_name="/epochs")
     assert update["value"] == 902 and [value for _, value in update["choices"]] == [902, 901]
     update = client.predict("unet", api_name="/epochs")
-    assert update["value"] == 903 and [value for _, value in update["choices"]] == [903, 902, 901]
+    assert update["value"] == 902 and [value for _, value in update["choices"]] == [903, 902, 901]
 
 
 def test_compare_gives_one_result_per_architecture(client, photos):
     gallery, summary = client.predict(upload(photos["colour"]), 32, 1.0, api_name="/compare")
     captions = [item["caption"] for item in gallery]
     assert len(gallery) == 2
-    assert captions[0].startswith("pix2pix U-Net · epoch 903") and captions[1].startswith("LinkNet · epoch 902")
+    assert captions[0].startswith("pix2pix U-Net · epoch 902") and captions[1].startswith("LinkNet · epoch 902")
     assert all(" s · PSNR " in c and "CIEDE2000" in c for c in captions)
     assert all(Image.open(item["image"]).size == (96, 72) for item in gallery)
     assert "| LinkNet | 902 |" in summary

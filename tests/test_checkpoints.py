@@ -69,3 +69,30 @@ def test_a_pickle_is_never_unpickled(checkpoint, tmp_path):
     with pytest.raises(CheckpointError):
         load_generator(checkpoint)
     assert not marker.exists()
+
+
+def test_int8_round_trip_and_broken_scales_are_refused(tmp_path):
+    """int8 storage: a quarter of float32, dequantized on load; a missing or misshapen scale is a clear error."""
+    from safetensors.torch import load_file, save_file
+
+    from colorgan.checkpoints import SCALE_SUFFIX
+
+    model = build_generator("unet", **TINY).eval()
+    save_checkpoint(tmp_path / "f32", model, {"arch": "unet", "kwargs": TINY})
+    save_checkpoint(tmp_path / "i8", model, {"arch": "unet", "kwargs": TINY}, dtype="int8")
+    sizes = [(tmp_path / d / "model.safetensors").stat().st_size for d in ("f32", "i8")]
+    assert sizes[1] < 0.35 * sizes[0]
+    loaded, config = load_generator(tmp_path / "i8")
+    assert config["dtype"] == "int8"
+    x = torch.rand(1, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert (loaded(x) - model(x)).abs().max() < 5e-2
+    weights = tmp_path / "i8" / "model.safetensors"
+    state = load_file(weights)
+    name = next(k for k in state if k.endswith(SCALE_SUFFIX))
+    for broken in ({k: v for k, v in state.items() if k != name},                       # scale missing
+                   {**state, name: state[name][:1]},                                     # wrong shape
+                   {**state, name + "x": state[name].clone()}):                          # stray entry
+        save_file(broken, str(weights))
+        with pytest.raises(CheckpointError, match="i8"):
+            load_generator(tmp_path / "i8")

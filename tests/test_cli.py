@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -149,3 +150,87 @@ def test_torchrun_colorize_splits_files(trained_root, tmp_path):
     written = sorted(p.name for p in (tmp_path / "o").glob("*.png"))
     assert written == [f"{i}_color.png" for i in range(5)]
     assert done.stdout.count("->") == 5, "each file colorized exactly once across the two ranks"
+
+
+@pytest.fixture(scope="module")
+def hint_root(tmp_path_factory):
+    """A tiny (untrained) effcolor checkpoint: it takes hints and predicts a distribution."""
+    import torch
+
+    from colorgan import ab_bins
+    from colorgan.checkpoints import save_checkpoint
+    from colorgan.hub import write_manifest
+    from colorgan.models import build_generator
+
+    root = tmp_path_factory.mktemp("hints") / "root"
+    kwargs = {"decoder_widths": [8, 8, 8, 8], "class_weights": [1.0] * ab_bins.bin_count()}
+    torch.manual_seed(0)
+    model = build_generator("effcolor", **kwargs)
+    with torch.no_grad():   # a decoder that reacts strongly to the hint channels, and logits of spread 2
+        for conv in (model.bottleneck[0], model.up16.convs[0], model.up8.convs[0], model.up4.convs[0]):
+            conv.weight[:, -3:] *= 300
+        model.eval()
+        model.head.weight.mul_(2 / model.logits(torch.rand(1, 1, 64, 64) * 2 - 1).std())
+    save_checkpoint(root / "effcolor" / "epoch-001", model,
+                    {"arch": "effcolor", "kwargs": kwargs, "epoch": 1, "render_size": 64, "takes_hints": True})
+    write_manifest(root)
+    return root
+
+
+def test_colorize_follows_a_hint_file_and_a_folder_of_them(hint_root, tmp_path):
+    photos = tmp_path / "in"
+    photos.mkdir()
+    for name in ("grandma", "street"):
+        Image.fromarray(natural_photo(60, 90, seed=len(name))).convert("L").save(photos / f"{name}.png")
+    hint = [{"x": 45, "y": 30, "color": "#2050c0", "size": 30}]
+    (tmp_path / "grandma.json").write_text(json.dumps(hint))
+    common = ["--root", str(hint_root), "--arch", "effcolor"]
+    assert main(["colorize", str(photos / "grandma.png"), *common, "--out", str(tmp_path / "plain")]) == 0
+    assert main(["colorize", str(photos / "grandma.png"), *common, "--hints", str(tmp_path / "grandma.json"),
+                 "--out", str(tmp_path / "hinted")]) == 0
+    plain = load_rgb(tmp_path / "plain" / "grandma_color.png").astype(int)
+    hinted = load_rgb(tmp_path / "hinted" / "grandma_color.png").astype(int)
+    assert np.abs(plain - hinted).mean() > 0.1   # the hint reached the model (following it is trained, tested on the shipped one)
+    # a folder of <stem>.json: street has none and gets no hints
+    folder = tmp_path / "hint_files"
+    folder.mkdir()
+    (folder / "grandma.json").write_text(json.dumps(hint))
+    assert main(["colorize", str(photos), *common, "--hints", str(folder), "--out", str(tmp_path / "both")]) == 0
+    assert np.array_equal(load_rgb(tmp_path / "both" / "grandma_color.png"), hinted.astype(np.uint8))
+    assert np.array_equal(load_rgb(tmp_path / "both" / "street_color.png"),
+                          load_rgb(tmp_path / "plain" / "grandma_color.png")) is False
+    # vividness: the temperature changes the colours of a distribution model
+    assert main(["colorize", str(photos / "street.png"), *common, "--temperature", "2.5",
+                 "--out", str(tmp_path / "cautious")]) == 0
+    assert not np.array_equal(load_rgb(tmp_path / "cautious" / "street_color.png"),
+                              load_rgb(tmp_path / "both" / "street_color.png"))
+
+
+@pytest.mark.parametrize("content, words", [
+    ('[{"x": 500, "y": 3, "color": "#ffffff"}]', "entry 0: x=500 is off the photo (90x60 px"),
+    ('[{"x": 5, "y": 3, "color": "sky"}]', "entry 0: color 'sky' is not an sRGB colour"),
+    ("{not json", "not valid JSON"),
+    (json.dumps([{"x": 1, "y": 1, "color": "#000"}] * 3000), "3000 hints is more than"),
+])
+def test_bad_hints_are_one_line_and_nothing_is_written(hint_root, tmp_path, capsys, content, words):
+    photo = tmp_path / "grandma.png"
+    Image.fromarray(natural_photo(60, 90)).save(photo)
+    hints = tmp_path / "grandma.json"
+    hints.write_text(content)
+    out = tmp_path / "out"
+    assert main(["colorize", str(photo), "--root", str(hint_root), "--hints", str(hints), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and str(hints) in err and words in err and "\n" not in err
+    assert not out.exists()
+
+
+def test_hints_for_a_model_without_them_are_ignored_with_a_warning(trained_root, tmp_path, capsys):
+    root, photos = trained_root
+    hints = tmp_path / "h.json"
+    hints.write_text('[{"x": 1, "y": 1, "color": "#c08060"}]')
+    assert main(["colorize", str(photos / "val" / "0.png"), "--root", str(root), "--arch", "unet",
+                 "--hints", str(hints), "--out", str(tmp_path / "o")]) == 0
+    assert "does not take colour hints" in capsys.readouterr().err
+    assert main(["colorize", str(photos / "val"), "--root", str(root), "--hints", str(hints),
+                 "--out", str(tmp_path / "o2")]) == 2
+    assert "a hint file is for one photo" in capsys.readouterr().err

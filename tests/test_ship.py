@@ -84,12 +84,35 @@ def test_results_fill_the_manifest_and_the_readme_block(runs, tmp_path):
     text = readme.read_text()
     assert "old" not in text and text.endswith("after\n")
     rows = json.loads((docs / "results.json").read_text())["rows"]
+    from colorgan.evaluation import recommended_pick
+
+    pick = recommended_pick(rows)   # the README shows the recommended epoch, marked
+    best = next(r for r in rows if (r["arch"], r["epoch"]) == pick)
+    assert f"| **unet** (recommended, epoch {pick[1]}) | 2, 4 | " in text and f"| {best['deltae2000']:.2f} |" in text
+    manifest = json.loads((root / "manifest.json").read_text())
+    metrics = {(c["arch"], c["epoch"]): c.get("metrics") for c in manifest["checkpoints"]}
     final = next(r for r in rows if r["arch"] == "unet" and r["epoch"] == 4)
-    assert "| unet | 2, 4 | " in text and f"| {final['deltae2000']:.2f} |" in text
-    metrics = {(c["arch"], c["epoch"]): c.get("metrics") for c in
-               json.loads((root / "manifest.json").read_text())["checkpoints"]}
     assert metrics[("unet", 4)]["deltae2000"] == pytest.approx(final["deltae2000"])
+    assert [(c["arch"], c["epoch"]) for c in manifest["checkpoints"] if c["recommended"]] == [pick]
+    assert manifest["baseline"]["deltae2000"] == pytest.approx(rows[0]["deltae2000"])
     # A README without the block is an error that says so, not a silent append.
     readme.write_text("# no block\n")
     with pytest.raises(SystemExit, match="results:start"):
         ship.main(["--no-copy", "--to", str(root), "--results", str(docs / "results.json"), "--readme", str(readme)])
+
+
+def test_requantize_re_stores_shipped_checkpoints_in_place(runs, tmp_path):
+    out, _ = runs
+    root = tmp_path / "checkpoints"
+    ship.main(["--runs", str(out), "--to", str(root), "--keep", "4", "--dtype", "float16"])
+    before = (root / "unet" / "epoch-004" / "model.safetensors").stat().st_size
+    photo = natural_photo(30, 50)
+    colour_before = hub.load_colorizer(hub.resolve(hub.list_checkpoints([root]), "unet", "latest"),
+                                       device="cpu").colorize(photo)
+    assert ship.main(["--requantize", "unet", "--to", str(root), "--keep", "2", "--dtype", "int8"]) == 0
+    assert [(a, e) for a, e, _ in scan_root(root)] == [("unet", 2), ("unet", 4)]
+    assert (root / "unet" / "epoch-004" / "model.safetensors").stat().st_size < 0.6 * before
+    assert json.loads((root / "unet" / "epoch-004" / "config.json").read_text())["dtype"] == "int8"
+    entries = hub.list_checkpoints([root])   # the manifest was rewritten: the digests match the new files
+    colour_after = hub.load_colorizer(hub.resolve(entries, "unet", "latest"), device="cpu").colorize(photo)
+    assert abs(colour_after.astype(int) - colour_before.astype(int)).mean() < 2

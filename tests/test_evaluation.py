@@ -1,0 +1,100 @@
+"""Evaluation as users' photos need it: all photos, the people subset, CIEDE2000 inside faces, per-photo rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from colorgan.color import gray_rgb
+from colorgan.evaluation import (EvalPhoto, load_references, recommended_pick, score_photo, selection_score,
+                                 summarise)
+from colorgan.faces import detect_faces, read_faces
+from colorgan.report import figure_photos
+from tests.conftest import natural_photo
+
+
+def dataset(root, people=("val/b.png",), faces=None):
+    """A fetch_photos-like folder: val/ photos, manifest.csv with a people column, faces.json beside it."""
+    (root / "val").mkdir(parents=True)
+    for i, name in enumerate(("a.png", "b.png", "c.png")):
+        Image.fromarray(natural_photo(60, 80, seed=i)).save(root / "val" / name)
+    with (root / "manifest.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["file", "split", "people"])
+        writer.writeheader()
+        for name in ("a.png", "b.png", "c.png"):
+            writer.writerow({"file": f"val/{name}", "split": "val", "people": int(f"val/{name}" in people)})
+    boxes = faces if faces is not None else {"val/b.png": [[0.0, 0.0, 0.5, 0.5], [0.5, 0.5, 1.0, 1.0]]}
+    (root / "faces.json").write_text(json.dumps({"format": "colorgan-faces", "faces": boxes}))
+    return root / "val"
+
+
+def test_people_and_faces_come_from_the_manifest_and_the_boxes(tmp_path):
+    photos = load_references(dataset(tmp_path), max_side=40)
+    assert [(p.name, p.people, len(p.faces)) for p in photos] == [("a.png", False, 0), ("b.png", True, 2),
+                                                                    ("c.png", False, 0)]
+    assert max(photos[0].rgb.shape) == 40
+
+
+def test_face_error_is_measured_inside_each_box(tmp_path):
+    photo = EvalPhoto(tmp_path / "x.png", natural_photo(40, 40), True, [(0.0, 0.0, 0.5, 0.5), (0.5, 0.5, 1.0, 1.0)])
+    result = photo.rgb.copy()
+    result[:20, :20] = gray_rgb(photo.rgb[:20, :20])          # only the first face loses its colour
+    score = score_photo(photo, result)
+    assert score["faces"][0] > 3 and score["faces"][1] < 1e-6
+    assert 0 < score["deltae2000"] < score["faces"][0]
+
+
+def test_rows_hold_people_face_and_per_photo_means(tmp_path):
+    photos = load_references(dataset(tmp_path))
+    gray = summarise("gray", None, "baseline", [score_photo(p, gray_rgb(p.rgb)) for p in photos])
+    perfect = summarise("m", 1, "x", [score_photo(p, p.rgb) for p in photos])
+    assert gray["people_images"] == 1 and gray["faces"] == 2 and len(gray["photos"]) == 3
+    assert gray["people_deltae2000"] == gray["photos"][1]["deltae2000"]
+    assert perfect["deltae2000"] < 1e-6 and perfect["face_deltae2000"] < 1e-6
+    assert selection_score(perfect, gray) < 1e-6 and math.isclose(selection_score(gray, gray), 1.0)
+
+
+def test_the_recommended_pick_counts_people(tmp_path):
+    gray = {"arch": "gray", "epoch": None, "deltae2000": 10.0, "people_deltae2000": 10.0}
+    rows = [gray, {"arch": "a", "epoch": 1, "deltae2000": 8.0, "people_deltae2000": 11.0},   # score 0.95
+            {"arch": "b", "epoch": 3, "deltae2000": 9.0, "people_deltae2000": 9.0},          # score 0.90
+            {"arch": "sketch", "epoch": 2, "deltae2000": 1.0, "people_deltae2000": 1.0}]     # never a photo default
+    assert recommended_pick(rows) == ("b", 3)
+    assert recommended_pick([gray]) is None
+
+
+def test_without_a_manifest_the_bundled_detector_finds_faces(tmp_path):
+    import skimage.data
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    Image.fromarray(skimage.data.astronaut()).save(folder / "portrait.png")
+    Image.fromarray(natural_photo(120, 160)).save(folder / "landscape.png")
+    photos = {p.name: p for p in load_references(folder, max_side=512)}
+    assert photos["portrait.png"].people and photos["portrait.png"].faces
+    assert any(0.3 < (left + right) / 2 < 0.55 and 0.1 < (top + bottom) / 2 < 0.35   # her face, upper middle
+               for left, top, right, bottom in photos["portrait.png"].faces)
+    assert not photos["landscape.png"].people
+    assert detect_faces(np.zeros((10, 10, 3), np.uint8)) == []
+
+
+def test_bad_face_files_are_refused(tmp_path):
+    bad = tmp_path / "faces.json"
+    bad.write_text(json.dumps({"faces": {"val/a.png": [[0.5, 0.1, 0.2, 0.3]]}}))
+    with pytest.raises(ValueError, match="bad box"):
+        read_faces(bad)
+    bad.write_text("not json")
+    with pytest.raises(ValueError, match="not a faces file"):
+        read_faces(bad)
+
+
+def test_the_figure_shows_people_first_largest_faces_first(tmp_path):
+    make = lambda name, people, faces: EvalPhoto(tmp_path / name, natural_photo(8, 8), people, faces)  # noqa: E731
+    photos = [make("crowd", True, [(0, 0, 0.1, 0.1)]), make("street", True, []), make("portrait", True, [(0, 0, 0.8, 0.9)]),
+              make("sea", False, []), make("hills", False, []), make("tools", False, [])]
+    assert [p.path.name for p in figure_photos(photos, 4)] == ["portrait", "crowd", "sea", "tools"]
