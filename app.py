@@ -112,10 +112,39 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
     sources = (EXAMPLES / "SOURCES.md").read_text() if (EXAMPLES / "SOURCES.md").is_file() else ""
 
     @_friendly_errors
-    def on_colorize(path, arch, epoch, size, strength):
-        r = app.colorize_photo(path, arch, epoch, size, strength)
+    def on_colorize(path, arch, epoch, size, strength, hints="[]", temperature=0):
+        r = app.colorize_photo(path, arch, epoch, size, strength, hints, temperature)
         return (str(r["gray"]), str(r["colorized"]), str(r["original"]), (str(r["gray"]), str(r["colorized"])),
-                r["summary"], str(r["download"]))
+                r["summary"], str(r["download"]), str(r["uncertainty"]) if r["uncertainty"] else None)
+
+    @_friendly_errors
+    def on_point(path, arch, epoch, size, hints, evt: gr.SelectData):
+        """A click on the colorized photo: remember the point and offer the model's likely colours there."""
+        x, y = evt.index[0], evt.index[1]
+        r = app.suggest_colours(path, x, y, arch, epoch, size, hints)
+        choices = [(f"{colour} ({share:.0%})", colour) for colour, share in r["colours"]]
+        first = r["colours"][0][0] if r["colours"] else gr.update()
+        text = f"**Point ({x:.0f}, {y:.0f})** chosen. {r['note']}"
+        return [x, y], text, gr.Radio(choices=choices, value=choices[0][1] if choices else None), first
+
+    @_friendly_errors
+    def on_api_suggest(path, x, y, arch, epoch, size, hints):
+        """API: the model's likely colours at photo pixel (x, y) as [[hex, probability], ...], most likely first."""
+        return [[colour, share] for colour, share in app.suggest_colours(path, x, y, arch, epoch, size, hints)["colours"]]
+
+    @_friendly_errors
+    def on_add_hint(hints, point, colour):
+        if not point:
+            raise gr.Error("Click on the colorized photo first, where you know the colour.", print_exception=False)
+        listed = webapp.hints_list(hints) + [{"x": round(point[0]), "y": round(point[1]), "color": colour}]
+        return webapp.hints_text(listed), gr.Dropdown(choices=webapp.hint_choices(listed), value=None)
+
+    @_friendly_errors
+    def on_remove_hint(hints, which):
+        listed = webapp.hints_list(hints)
+        if which is not None and 0 <= int(which) < len(listed):
+            listed.pop(int(which))
+        return webapp.hints_text(listed), gr.Dropdown(choices=webapp.hint_choices(listed), value=None)
 
     @_friendly_errors
     def on_model(arch):
@@ -179,6 +208,10 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
                                          info="0 = the size the model was trained at (usually best).")
                         strength = gr.Slider(0, 2, value=1, step=0.05, label="Colour strength",
                                              info="1 = as predicted; 0 = gray; 2 = twice as vivid.")
+                        vivid = gr.Slider(0, webapp.MAX_TEMPERATURE, value=0, step=0.01, label="Vividness (temperature)",
+                                          elem_id="vividness",
+                                          info="Models that predict a colour distribution (the recommended one): lower "
+                                               "is more vivid, higher more cautious; 0 = the model's own.")
                         run = gr.Button("Colorize", variant="primary", elem_id="colorize-button")
                 with gr.Row(equal_height=True):
                     gray_out = gr.Image(label="Grayscale (what the model sees)", type="filepath",
@@ -188,6 +221,29 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
                     original_out = gr.Image(label="Original (your upload)", type="filepath", interactive=False,
                                             height=340, elem_id="original-panel")
                 metrics_md = gr.Markdown(elem_id="metrics")
+                with gr.Accordion("Colour hints: click the colorized photo where you know the colour", open=True,
+                                  elem_id="hints-panel"):
+                    gr.Markdown("Click a point on the **Colorized** panel, pick one of the colours the model finds "
+                                "likely there (or any colour), and add it: the photo is colorized again following "
+                                "your hints. Hints only work with models that take them (the recommended one). "
+                                "The uncertainty view shows where the model is unsure: a hint helps most there.")
+                    point = gr.State(None)
+                    with gr.Row():
+                        with gr.Column(scale=2):
+                            point_md = gr.Markdown("No point chosen yet.", elem_id="hint-point")
+                            suggested = gr.Radio([], label="Suggested colours (most likely first)",
+                                                 elem_id="hint-suggestions")
+                            with gr.Row():
+                                picker = gr.ColorPicker("#c08060", label="Hint colour", elem_id="hint-colour")
+                                add_hint = gr.Button("Add hint at this point", elem_id="add-hint")
+                            hints_box = gr.Textbox("[]", label="Hints (JSON: x, y in your photo's pixels, an sRGB colour)",
+                                                   lines=2, elem_id="hints-json")
+                            with gr.Row():
+                                remove_which = gr.Dropdown([], label="Hint to remove", elem_id="hint-remove-choice")
+                                remove_hint = gr.Button("Remove it", elem_id="remove-hint")
+                                clear_hints = gr.Button("Remove all hints", elem_id="clear-hints")
+                        unsure_out = gr.Image(label="Where the model is unsure (bright)", type="filepath",
+                                              interactive=False, height=300, scale=2, elem_id="uncertainty-panel")
                 with gr.Row():
                     slider = gr.ImageSlider(label="Before / after (drag the handle)", type="filepath",
                                             interactive=False, max_height=480, scale=3)
@@ -272,8 +328,29 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
         # The jobs that run models share one concurrency limit, so a burst of visitors queues
         # (at most QUEUE_SIZE) instead of holding many full-resolution photos in memory at once.
         heavy = {"concurrency_id": "photos", "concurrency_limit": CONCURRENCY}
-        run.click(on_colorize, [photo, model, epoch, size, strength],
-                  [gray_out, color_out, original_out, slider, metrics_md, download], api_name="colorize", **heavy)
+        colorize_inputs = [photo, model, epoch, size, strength, hints_box, vivid]
+        colorize_outputs = [gray_out, color_out, original_out, slider, metrics_md, download, unsure_out]
+        run.click(on_colorize, colorize_inputs, colorize_outputs, api_name="colorize", **heavy)
+        vivid.release(on_colorize, colorize_inputs, colorize_outputs, api_visibility="private", **heavy)
+        color_out.select(on_point, [photo, model, epoch, size, hints_box], [point, point_md, suggested, picker],
+                         api_visibility="private", **heavy)
+        suggested.select(lambda colour: colour, suggested, picker, api_visibility="private", queue=False)
+        # For gradio_client users: /suggest (photo, x, y, model, epoch, size, hints) -> [[hex, probability], ...].
+        # Hidden components, so that the photo goes through the upload checks like every other endpoint's.
+        api_x, api_y = gr.Number(visible=False), gr.Number(visible=False)
+        api_colours = gr.JSON(visible=False)
+        api_suggest = gr.Button(visible=False)
+        api_suggest.click(on_api_suggest, [photo, api_x, api_y, model, epoch, size, hints_box], api_colours,
+                          api_name="suggest", **heavy)
+        for button, handler, inputs in ((add_hint, on_add_hint, [hints_box, point, picker]),
+                                        (remove_hint, on_remove_hint, [hints_box, remove_which])):
+            button.click(handler, inputs, [hints_box, remove_which], api_visibility="private", queue=False).then(
+                on_colorize, colorize_inputs, colorize_outputs, api_visibility="private", **heavy)
+        clear_hints.click(lambda: ("[]", gr.Dropdown(choices=[], value=None)), None, [hints_box, remove_which],
+                          api_visibility="private", queue=False).then(
+            on_colorize, colorize_inputs, colorize_outputs, api_visibility="private", **heavy)
+        photo.upload(lambda: ("[]", gr.Dropdown(choices=[], value=None), None, "No point chosen yet."), None,
+                     [hints_box, remove_which, point, point_md], api_visibility="private", queue=False)
         model.change(on_model, model, epoch, api_name="epochs")
         compare_run.click(on_compare, [compare_photo, size, strength], [compare_gallery, compare_md],
                           api_name="compare", **heavy)

@@ -133,7 +133,7 @@ def top_colours(logits: torch.Tensor, count: int = 4, min_share: float = 0.02,
 
     ``logits``: Q logits of one pixel.  Each mode is the probability-weighted mean of the bins
     within ``separation`` of a local peak (a mode, not one 10-unit cell), and its probability
-    is their total; modes under ``min_share`` are dropped.
+    is their total; modes under ``min_share`` are dropped; the most probable mode comes first.
     """
     p = torch.softmax(logits.float().flatten(), dim=0).cpu().numpy()
     centres = bin_centres()
@@ -149,7 +149,7 @@ def top_colours(logits: torch.Tensor, count: int = 4, min_share: float = 0.02,
         if share < min_share:
             continue
         modes.append(((p[near, None] * centres[near]).sum(axis=0) / share, share))
-    return modes
+    return sorted(modes, key=lambda mode: -mode[1])
 
 
 def upsample_logits(logits: torch.Tensor, height: int, width: int) -> torch.Tensor:

@@ -15,6 +15,7 @@ import math
 import threading
 from collections import OrderedDict
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 
 from colorgan.checkpoints import load_generator
-from colorgan.color import AB_SCALE, clip_ab_to_gamut, get_space
+from colorgan.color import AB_SCALE, clip_ab_to_gamut, get_space, lab_to_rgb
 from colorgan.distributed import pick_device
 from colorgan.hints import Hint, hint_map
 
@@ -144,6 +145,28 @@ class Colorizer:
             return chroma.permute(0, 2, 3, 1).cpu().numpy()
         return self.space.chroma_units(chroma.permute(0, 2, 3, 1).cpu().numpy())
 
+    def analyse(self, rgb: np.ndarray, size: int | None = None, hints: Sequence[Hint] | None = None) -> Analysis:
+        """The colour distribution of one photo (models that predict one: ``predicts_distribution``).
+
+        Uses the same render geometry and hint channels as :meth:`colorize`, so right after
+        colorizing the network's output comes from the cache."""
+        if not self.predicts_distribution:
+            raise ValueError(f"{self.name} predicts one colour per pixel; it has no distribution to show")
+        size = int(size or self.render_size)
+        luma = self.space.luma_np(rgb)
+        height, width = render_shape(*luma.shape, size)
+        small = _resize(luma, width, height)
+        hint_maps = None
+        if hints and self.takes_hints:
+            hint_maps = hint_map(list(hints), luma.shape[1], luma.shape[0], height, width)
+        x = torch.from_numpy(np.ascontiguousarray(self.space.normalise_luma_np(small[None]), dtype=np.float32))
+        x = x[:, None].to(self.device)
+        extra = {"hints": hint_maps.to(self.device)} if hint_maps is not None else {}
+        with torch.inference_mode():
+            head = self._head(x, self.space.normalise_luma_np(small[None]), hint_maps, extra).float()
+            logits = self.model.corrected(head)[..., :math.ceil(height / 4), :math.ceil(width / 4)].cpu()
+        return Analysis(logits, small, luma.shape[1], luma.shape[0])
+
     HEAD_CACHE = 4
 
     def _head(self, x: torch.Tensor, luma: np.ndarray, hint_maps: torch.Tensor | None, extra: dict) -> torch.Tensor:
@@ -159,6 +182,50 @@ class Colorizer:
             while len(self._heads) > self.HEAD_CACHE:
                 self._heads.popitem(last=False)
         return head
+
+
+@dataclass
+class Analysis:
+    """The model's colour distribution for one photo, at its render size (distribution models only).
+
+    ``logits``: 1xQxhxw at a quarter of the render size; ``luma``: the render-size Lab L; the
+    photo is ``width`` x ``height``.  It gives the uncertainty map (where a hint helps most)
+    and the likely colours at a clicked pixel (suggested hint colours).
+    """
+
+    logits: torch.Tensor
+    luma: np.ndarray
+    width: int
+    height: int
+
+    def uncertainty(self) -> np.ndarray:
+        """Normalised entropy (0 certain .. 1 every bin equally likely) at the photo's own size, float32."""
+        from colorgan.ab_bins import entropy
+
+        small = entropy(self.logits)[0, 0].cpu().numpy().astype(np.float32)
+        return cv2.resize(small, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+
+    def colours_at(self, x: float, y: float, count: int = 4) -> list[tuple[str, float]]:
+        """The likely colours at photo pixel (x, y): (sRGB hex, probability), best first.
+
+        Each is a mode of the distribution there, snapped into the sRGB gamut at that pixel's
+        own lightness (its hue kept), so it is a colour the photo can show at that point.
+        """
+        from colorgan.ab_bins import top_colours
+
+        q, h, w = self.logits.shape[1:]
+        rh, rw = self.luma.shape
+        col = min(w - 1, int(x / self.width * rw / 4))
+        row = min(h - 1, int(y / self.height * rh / 4))
+        lightness = float(self.luma[min(rh - 1, int(y / self.height * rh)), min(rw - 1, int(x / self.width * rw))])
+        suggestions = []
+        for ab, share in top_colours(self.logits[0, :, row, col], count=count):
+            l_t = torch.tensor([[[[lightness]]]])
+            ab_t = clip_ab_to_gamut(l_t, torch.tensor(ab, dtype=torch.float32).view(1, 2, 1, 1), steps=12)
+            lab = np.array([[[lightness, float(ab_t[0, 0]), float(ab_t[0, 1])]]], dtype=np.float32)
+            rgb = lab_to_rgb(lab)[0, 0]
+            suggestions.append(("#%02x%02x%02x" % tuple(int(c) for c in rgb), float(share)))
+        return suggestions
 
 
 def _fingerprint(*arrays) -> tuple:

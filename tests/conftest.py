@@ -60,3 +60,26 @@ def photo_folder(tmp_path: Path) -> Path:
             target = folder / ("sub" if i % 2 else "") / f"p{i}.{'jpg' if i % 3 == 0 else 'png'}"
             Image.fromarray(rgb).save(target, quality=95)
     return tmp_path / "photos"
+
+
+def save_hint_sensitive_effcolor(root: Path, epoch: int = 1) -> Path:
+    """A tiny untrained effcolor checkpoint under ``root`` (manifest written) whose decoder reacts strongly
+    to the hint channels and whose logits have a spread of about 2: hints and vividness visibly matter."""
+    from colorgan import ab_bins
+    from colorgan.checkpoints import save_checkpoint
+    from colorgan.hub import write_manifest
+    from colorgan.models import build_generator
+
+    kwargs = {"decoder_widths": [8, 8, 8, 8], "class_weights": [1.0] * ab_bins.bin_count()}
+    torch.manual_seed(0)
+    model = build_generator("effcolor", **kwargs)
+    with torch.no_grad():
+        for conv in (model.bottleneck[0], model.up16.convs[0], model.up8.convs[0], model.up4.convs[0]):
+            conv.weight[:, -3:] *= 300
+        model.eval()
+        model.head.weight.mul_(2 / model.logits(torch.rand(1, 1, 64, 64) * 2 - 1).std())
+    save_checkpoint(root / "effcolor" / f"epoch-{epoch:03d}", model,
+                    {"arch": "effcolor", "kwargs": kwargs, "epoch": epoch, "render_size": 64, "takes_hints": True,
+                     "predicts_distribution": True, "parameters": 0})
+    write_manifest(root)
+    return root

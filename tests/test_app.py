@@ -126,7 +126,7 @@ def test_checkpoints_come_from_the_hub_listing(server):
 
 
 def test_colorize_three_panels_metrics_and_full_size_download(client, photos):
-    gray, colorized, original, slider, summary, download = client.predict(
+    gray, colorized, original, slider, summary, download, unsure = client.predict(
         upload(photos["colour"]), "unet", 902, 32, 1.0, api_name="/colorize")
     assert Path(download).name == "family_color.png"
     assert Image.open(download).size == (96, 72), "the download is the upload's full size"
@@ -139,10 +139,10 @@ def test_colorize_three_panels_metrics_and_full_size_download(client, photos):
     assert [Path(p).name for p in slider] == [Path(gray).name, Path(colorized).name]
     assert "PSNR" in summary and "SSIM" in summary and "CIEDE2000" in summary and "epoch 902" in summary
 
-    *_, summary, download = client.predict(upload(photos["exif"]), "linknet", 901, 64, 1.5, api_name="/colorize")
+    *_, summary, download, _ = client.predict(upload(photos["exif"]), "linknet", 901, 64, 1.5, api_name="/colorize")
     assert Image.open(download).size == (60, 80), "EXIF orientation is applied"
 
-    *_, summary, download = client.predict(upload(photos["bw"]), "unet", 903, 0, 1.0, api_name="/colorize")
+    *_, summary, download, _ = client.predict(upload(photos["bw"]), "unet", 903, 0, 1.0, api_name="/colorize")
     assert "no colour reference" in summary and "| colorized |" not in summary
     assert Image.open(download).size == (48, 64)
 

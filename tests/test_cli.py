@@ -155,26 +155,9 @@ def test_torchrun_colorize_splits_files(trained_root, tmp_path):
 @pytest.fixture(scope="module")
 def hint_root(tmp_path_factory):
     """A tiny (untrained) effcolor checkpoint: it takes hints and predicts a distribution."""
-    import torch
+    from tests.conftest import save_hint_sensitive_effcolor
 
-    from colorgan import ab_bins
-    from colorgan.checkpoints import save_checkpoint
-    from colorgan.hub import write_manifest
-    from colorgan.models import build_generator
-
-    root = tmp_path_factory.mktemp("hints") / "root"
-    kwargs = {"decoder_widths": [8, 8, 8, 8], "class_weights": [1.0] * ab_bins.bin_count()}
-    torch.manual_seed(0)
-    model = build_generator("effcolor", **kwargs)
-    with torch.no_grad():   # a decoder that reacts strongly to the hint channels, and logits of spread 2
-        for conv in (model.bottleneck[0], model.up16.convs[0], model.up8.convs[0], model.up4.convs[0]):
-            conv.weight[:, -3:] *= 300
-        model.eval()
-        model.head.weight.mul_(2 / model.logits(torch.rand(1, 1, 64, 64) * 2 - 1).std())
-    save_checkpoint(root / "effcolor" / "epoch-001", model,
-                    {"arch": "effcolor", "kwargs": kwargs, "epoch": 1, "render_size": 64, "takes_hints": True})
-    write_manifest(root)
-    return root
+    return save_hint_sensitive_effcolor(tmp_path_factory.mktemp("hints") / "root")
 
 
 def test_colorize_follows_a_hint_file_and_a_folder_of_them(hint_root, tmp_path):

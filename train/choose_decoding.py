@@ -15,8 +15,10 @@ The model predicts a distribution over ab bins (colorgan/ab_bins.py).  Two knobs
 Every (A, T) of the grid is measured on the validation photos (the network runs once per
 photo; the decodings reuse its output).  The choice is the lowest selection score (the mean of
 the all-photo and people CIEDE2000 as shares of gray's, as for the recommended checkpoint)
-among the pairs that keep at least MIN_COLOURFULNESS of the originals' colourfulness on all
-photos and on people; without such a pair, the most colourful one.  The page's vividness
+among the pairs that keep at least MIN_COLOURFULNESS of the originals' colourfulness over all
+photos; without such a pair, the most colourful one.  (Asking the same of the people photos
+alone would, with the checkpoints trained here, leave only decodings that colour people worse
+than leaving them gray: their ratio is reported beside it instead.)  The page's vividness
 slider then moves T around the chosen value.
 """
 
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -68,9 +69,7 @@ def choose(gray: dict, rows: list[dict]) -> dict:
     from colorgan.evaluation import selection_score
 
     def colourful(r: dict) -> float:
-        people = r.get("people_colorfulness_ratio")
-        values = [r["colorfulness_ratio"]] + ([people] if people is not None and not math.isnan(people) else [])
-        return min(values)
+        return r["colorfulness_ratio"]
 
     vivid_enough = [r for r in rows if colourful(r) >= MIN_COLOURFULNESS]
     if vivid_enough:
