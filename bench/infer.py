@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         row["agree"] = row["difference"] <= MAX_DIFFERENCE
     bad = [r for r in rows if not r["agree"]]
     if not (args.smoke or args.no_write):   # written even when a check fails, marked, so no run is wasted
+        rows = merged_with_earlier(rows, REPO / "bench" / "infer.json")
         path = write_section("infer", report(rows, args.threads))
         (REPO / "bench" / "infer.json").write_text(json.dumps(rows, indent=1))
         print(f"wrote {path}")
@@ -210,6 +211,18 @@ def main(argv: list[str] | None = None) -> int:
               ", ".join(f"{r['arch']} {r['photo']}" for r in bad))
         return 1
     return 0
+
+
+def merged_with_earlier(rows: list[dict], path: Path) -> list[dict]:
+    """This run's rows, plus the earlier rows of architectures it did not measure (``--archs``), marked
+    ``earlier``, so that measuring one model does not drop the others from bench/RESULTS.md."""
+    measured = {r["arch"] for r in rows}
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        earlier = []
+    kept = [{**r, "earlier": True} for r in earlier if isinstance(r, dict) and r.get("arch") not in measured]
+    return rows + kept
 
 
 def report(rows: list[dict], threads: int) -> str:
@@ -229,7 +242,8 @@ def report(rows: list[dict], threads: int) -> str:
         memory = f"{fast['peak_rss_mb']:.0f}" + (f" (GPU {fast['peak_gpu_mb']:.0f})" if "peak_gpu_mb" in fast else "")
         lines.append(f"| {r['arch']} | {r['photo']} | {r['device']} | {fast['median']:.3f} ({fast['p95']:.3f}) | "
                      f"{memory} | {plain['median']:.2f} ({plain['p95']:.2f}) | {plain['peak_rss_mb']:.0f} | "
-                     f"{r['speedup']:.1f}x | {r['difference']:.2f}{'' if r.get('agree', True) else ' (DISAGREE)'} |")
+                     f"{r['speedup']:.1f}x | {r['difference']:.2f}{'' if r.get('agree', True) else ' (DISAGREE)'}"
+                     f"{' (an earlier run)' if r.get('earlier') else ''} |")
     recommended = recommended_arch()
     checks = []
     for r in rows:

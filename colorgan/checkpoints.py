@@ -29,6 +29,9 @@ FORMAT = "colorgan-checkpoint"
 _ARCH_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _EPOCH_DIR = re.compile(r"^epoch-(\d{3,6})$")
 MAX_RENDER_SIZE = 4096
+# Sketch models (line drawing -> colour picture, colorgan/sketch.py) live under this arch name;
+# the photo commands and the photo tabs of the page never list them (hub.py, sketch.py).
+SKETCH_ARCH = "sketch"
 
 
 class CheckpointError(RuntimeError):

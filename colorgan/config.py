@@ -60,6 +60,7 @@ class TrainConfig:
     tune_encoder_blocks: int = 0            # frozen-encoder models: from tune_from_epoch, fine-tune this many
     tune_from_epoch: int = 1                # ... of the encoder's last blocks ...
     lr_encoder: float = 2.0e-5              # ... at this learning rate (same schedule as lr_g)
+    init_from: str | None = None            # a checkpoint folder whose generator weights start a new run
     l1_warmup_epochs: int = 0               # epochs of L1 only before the adversarial loss starts
     real_label: float = 1.0                 # < 1: one-sided label smoothing (seed 003)
     label_noise: float = 0.0                # seed 003: uniform noise of this size on D's targets

@@ -56,7 +56,6 @@ def sample_training_hints(chroma: torch.Tensor, generator: torch.Generator | Non
     """Nx2xHxW ground-truth chroma ([-1, 1]) -> Nx3xHxW hint channels (a*mask, b*mask, mask)."""
     n, _, height, width = chroma.shape
     hints = torch.zeros(n, 3, height, width, device=chroma.device, dtype=torch.float32)
-    rand = lambda *shape: torch.rand(*shape, generator=generator)          # noqa: E731
     randn = lambda *shape: torch.randn(*shape, generator=generator)        # noqa: E731
     for i in range(n):
         for _ in range(draw_hint_count(generator, continue_probability)):

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from colorgan.checkpoints import (CONFIG_NAME, LOG_NAME, WEIGHTS_NAME, CheckpointError, atomic_write_text,
-                                  check_arch_name, epoch_dir_name, parse_epoch_dir, read_config, scan_root)
+from colorgan.checkpoints import (CONFIG_NAME, LOG_NAME, SKETCH_ARCH, WEIGHTS_NAME, CheckpointError,  # noqa: F401
+                                  atomic_write_text, check_arch_name, epoch_dir_name, parse_epoch_dir, read_config,
+                                  scan_root)
 
 REPO_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 MANIFEST_NAME = "manifest.json"
@@ -36,9 +37,6 @@ HUB_REPO_ENV = "COLORGAN_HUB_REPO"
 # ones are ordered by their validation results, and the default is the manifest's recommended one.
 FALLBACK_ORDER = ["effcolor", "effunet", "unetpp", "unet3p", "shavenet", "r2unet", "baseline", "unet", "linknet",
                   "resrunet", "yuvgan"]
-# Sketch models (line drawing -> colour picture, colorgan/sketch.py) live under this arch name;
-# the photo commands and the photo tabs of the page never list them.
-SKETCH_ARCH = "sketch"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 

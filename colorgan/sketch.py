@@ -25,11 +25,10 @@ import cv2
 import numpy as np
 import torch
 
-from colorgan.checkpoints import CheckpointError, load_generator, read_config
+from colorgan.checkpoints import SKETCH_ARCH, CheckpointError, load_generator, read_config
 from colorgan.color import AB_SCALE, clip_ab_to_gamut, lab_to_rgb, lab_to_rgb_t, rgb_to_lab_t
 from colorgan.data import PhotoDataset
 from colorgan.distributed import pick_device
-from colorgan.hub import SKETCH_ARCH
 from colorgan.pipeline import render_shape
 
 __all__ = ["SKETCH_ARCH", "SKETCH_TASK", "SKETCH_CHANNELS", "LineStyle", "random_style", "fixed_style",

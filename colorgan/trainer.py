@@ -137,6 +137,10 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
         if main:
             print(f"{out} is already trained to epoch {start_epoch - 1}; raise train.epochs to continue.")
         return out
+    if start_epoch == 1 and cfg_t.init_from:
+        _init_from(generator, Path(cfg_t.init_from))
+        if main:
+            print(f"starting from the weights of {cfg_t.init_from}")
     if main:
         _truncate_log(out / LOG_NAME, start_epoch - 1)
         print(f"training {cfg_m.arch} ({count_parameters(generator) / 1e6:.2f}M parameters) on {device}, "
@@ -283,6 +287,18 @@ def _optimizer(model: torch.nn.Module, lr: float, cfg_t, extra_group=()) -> torc
     if cfg_t.optimizer == "rmsprop":
         return torch.optim.RMSprop(groups, lr=lr, alpha=0.9)
     return torch.optim.Adam(groups, lr=lr, betas=(cfg_t.beta1, cfg_t.beta2))
+
+
+def _init_from(generator: torch.nn.Module, folder: Path) -> None:
+    """Start from another checkpoint's weights (strict: the same network; decoding settings may differ)."""
+    from colorgan.checkpoints import load_generator
+
+    source, _ = load_generator(folder)
+    try:
+        generator.load_state_dict(source.state_dict(), strict=True)
+    except RuntimeError as err:
+        raise RuntimeError(f"train.init_from {folder} holds another network than this recipe builds "
+                           f"({str(err).splitlines()[0]})") from None
 
 
 def _classification_loss(logits: torch.Tensor, chroma: torch.Tensor, class_weights: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,7 @@ import torch
 from PIL import Image
 
 from colorgan import hub, webapp
+from colorgan.web import batch as web_batch
 from colorgan.checkpoints import save_checkpoint
 from colorgan.models import build_generator
 from tests.conftest import REPO, natural_photo
@@ -254,22 +255,22 @@ def test_zip_guards(tmp_path, monkeypatch):
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("big.png", b"\0" * 5000)
         zf.writestr("small.png", b"\0" * 10)
-    monkeypatch.setattr(webapp, "ZIP_MAX_MEMBER_BYTES", 1000)
+    monkeypatch.setattr(web_batch, "ZIP_MAX_MEMBER_BYTES", 1000)
     items, skipped = webapp.collect_batch([archive])
     assert [i.name for i in items] == ["bomb.zip/small.png"]
     assert skipped[0][0] == "bomb.zip/big.png" and "above" in skipped[0][1]
 
-    monkeypatch.setattr(webapp, "ZIP_MAX_MEMBER_BYTES", 5)   # the read is capped again, whatever the header says
+    monkeypatch.setattr(web_batch, "ZIP_MAX_MEMBER_BYTES", 5)   # the read is capped again, whatever the header says
     with pytest.raises(webapp.UserError, match="unpacks to more than"):
         items[0].read()
 
-    monkeypatch.setattr(webapp, "ZIP_MAX_MEMBER_BYTES", 1 << 20)
-    monkeypatch.setattr(webapp, "ZIP_MAX_TOTAL_BYTES", 4000)
+    monkeypatch.setattr(web_batch, "ZIP_MAX_MEMBER_BYTES", 1 << 20)
+    monkeypatch.setattr(web_batch, "ZIP_MAX_TOTAL_BYTES", 4000)
     with pytest.raises(webapp.UserError, match="Send fewer or smaller photos"):
         webapp.collect_batch([archive])
-    monkeypatch.setattr(webapp, "ZIP_MAX_MEMBERS", 1)
+    monkeypatch.setattr(web_batch, "ZIP_MAX_MEMBERS", 1)
     assert "entries, above the limit" in webapp.collect_batch([archive])[1][0][1]
-    monkeypatch.setattr(webapp, "BATCH_MAX_FILES", 1)
+    monkeypatch.setattr(web_batch, "BATCH_MAX_FILES", 1)
     with pytest.raises(webapp.UserError, match="the limit is 1 per batch"):
         webapp.collect_batch([tmp_path / "x.png", tmp_path / "y.png"])
     not_zip = tmp_path / "fake.zip"

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from colorgan import hub, webapp
+from colorgan.images import load_rgb
 from tests.conftest import FULL_RELIABILITY, REPO, natural_photo, peak_rss_mb
 from tests.test_app import UPLOAD_LIMIT, free_port, make_root
 
@@ -138,7 +139,7 @@ def test_sixteen_visitors_at_once(server, tmp_path):
             got = np.asarray(Image.open(download).convert("RGB"))
             assert (got.shape[1], got.shape[0]) == expected_sizes[i]
             arch, epoch = choices[i % len(choices)]
-            alone = app.cache.get(app.entry(arch, epoch)).colorize(webapp.load_rgb(photos[i]), size=32)
+            alone = app.cache.get(app.entry(arch, epoch)).colorize(load_rgb(photos[i]), size=32)
             assert np.abs(got.astype(int) - alone).max() <= 2, f"visitor {i}: not what the model gives alone"
         assert len(app.workdir.jobs()) <= MAX_JOBS, "old job folders are pruned"
     grew = peak_rss_mb() - start_mb

@@ -160,3 +160,35 @@ def test_fine_tuning_the_encoder_tail_trains_only_those_blocks(photo_folder, tmp
         if isinstance(a, torch.nn.BatchNorm2d):
             assert torch.equal(a.running_mean, b.running_mean)
     assert torch.equal(one.encoder._conv_stem.weight, two.encoder._conv_stem.weight)
+
+
+def test_max_pooled_hints_reach_the_coarse_scales_at_full_strength():
+    from colorgan.models.effcolor import pool_hints
+
+    hints = torch.zeros(1, 3, 64, 64)
+    hints[0, :, 10:13, 10:13] = torch.tensor([0.5, -0.3, 1.0])[:, None, None]
+    assert torch.allclose(pool_hints(hints, (2, 2), "max")[0, :, 0, 0], torch.tensor([0.5, -0.3, 1.0]))
+    assert pool_hints(hints, (2, 2), "max")[0, :, 1, 1].abs().sum() == 0
+    assert pool_hints(hints, (2, 2), "mean")[0, 2, 0, 0] < 0.01       # the first recipe's: 9 of 1024 pixels
+    with pytest.raises(ValueError, match="hint_pooling"):
+        build_generator("effcolor", **TINY, hint_pooling="median")
+
+
+def test_a_second_stage_starts_from_the_first_ones_weights(photo_folder, tmp_path):
+    common = [f"data.train={photo_folder / 'train'}", f"data.val={photo_folder / 'val'}", "data.manifest=null",
+              "data.size=32", "data.crops_per_image=1", "train.batch_size=4", "train.epochs=1",
+              "train.sample_count=1"]
+    widths = "model.generator={pretrained: true, decoder_widths: [8, 8, 8, 8], hint_pooling: %s}"
+    first = train(load_recipe(REPO / "train/configs/effcolor.yaml", [*common, widths % "mean",
+                                                                        f"train.out={tmp_path / 'one'}"]), progress=False)
+    second = train(load_recipe(REPO / "train/configs/effcolor.yaml", [
+        *common, widths % "max", "train.lr_g=1e-9", f"train.init_from={first / 'epoch-001'}",
+        f"train.out={tmp_path / 'two'}"]), progress=False)
+    a, _ = load_generator(first / "epoch-001")
+    b, config = load_generator(second / "epoch-001")
+    assert config["kwargs"]["hint_pooling"] == "max"
+    assert torch.allclose(a.head.weight, b.head.weight, atol=1e-3)   # lr ~0: the first stage's weights
+    with pytest.raises(RuntimeError, match="another network"):
+        train(load_recipe(REPO / "train/configs/effcolor.yaml", [
+            *common, "model.generator={decoder_widths: [16, 8, 8, 8]}", f"train.init_from={first / 'epoch-001'}",
+            f"train.out={tmp_path / 'three'}"]), progress=False)

@@ -48,13 +48,20 @@ def spaced_epochs(available: list[int], keep: int) -> list[int]:
     return sorted(picks)
 
 
-def store(source: Path, target: Path, dtype: str) -> None:
-    """One checkpoint into ``target``: loaded (so a broken one is refused) and saved in ``dtype``."""
+def store(source: Path, target: Path, dtype: str, decoding: dict | None = None) -> None:
+    """One checkpoint into ``target``: loaded (so a broken one is refused) and saved in ``dtype``.
+
+    ``decoding`` (temperature, prior_correction: chosen on val by train/choose_decoding.py) goes
+    into the config's constructor arguments, so the checkpoint decodes that way by default."""
     model, config = load_generator(source)
-    save_checkpoint(target, model, {k: v for k, v in config.items() if k not in _WRITTEN_FIELDS}, dtype=dtype)
+    config = {k: v for k, v in config.items() if k not in _WRITTEN_FIELDS}
+    if decoding:
+        config["kwargs"] = {**config["kwargs"], **decoding}
+        model, _ = load_generator(source, config={**config, "arch": config["arch"]})   # rebuilt: it must accept them
+    save_checkpoint(target, model, config, dtype=dtype)
 
 
-def ship_arch(run: Path, dest_root: Path, keep: int, dtype: str = "int8") -> list[int]:
+def ship_arch(run: Path, dest_root: Path, keep: int, dtype: str = "int8", decoding: dict | None = None) -> list[int]:
     """Store the chosen epochs of one run into ``dest_root/<arch>`` (swapped in whole)."""
     epochs = {epoch: path for _arch, epoch, path in scan_root(run.parent) if _arch == run.name}
     if not epochs:
@@ -64,7 +71,7 @@ def ship_arch(run: Path, dest_root: Path, keep: int, dtype: str = "int8") -> lis
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for epoch in chosen:
-        store(epochs[epoch], staging / epoch_dir_name(epoch), dtype)
+        store(epochs[epoch], staging / epoch_dir_name(epoch), dtype, decoding)
     last = chosen[-1]
     log = run / "train_log.csv"
     if log.is_file():
@@ -164,11 +171,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="runs", help="training output folder (default runs)")
     parser.add_argument("--to", default=str(REPO / "checkpoints"), help="checkpoint root (default checkpoints/)")
     parser.add_argument("--keep", type=int, default=3, help="epochs per architecture (default 3)")
-    parser.add_argument("--keep-effcolor", type=int, default=2,
-                        help=f"epochs of the recommended network {RECOMMENDED_NETWORK} (default 2; 4.4 MB each)")
+    parser.add_argument("--keep-effcolor", type=int, default=3,
+                        help=f"epochs of the recommended network {RECOMMENDED_NETWORK} (default 3; 4.5 MB each)")
     parser.add_argument("--keep-sketch", type=int, default=2, help="epochs of the sketch model (default 2)")
     parser.add_argument("--dtype", default="int8", choices=("int8", "float16", "float32"),
                         help="weight storage (default int8: per-channel scales, dequantized on load)")
+    parser.add_argument("--temperature", type=float, default=None,
+                        help=f"{RECOMMENDED_NETWORK}: the decoding temperature chosen on val (train/choose_decoding.py)")
+    parser.add_argument("--prior-correction", type=float, default=None,
+                        help=f"{RECOMMENDED_NETWORK}: the prior correction chosen on val (train/choose_decoding.py)")
     parser.add_argument("--requantize", action="store_true",
                         help="re-store the named archs already in --to (dtype, --keep epochs) instead of shipping runs")
     parser.add_argument("--results", default=str(REPO / "docs" / "results.json"),
@@ -184,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         archs = args.archs or sorted(p.name for p in runs.iterdir() if p.is_dir() and p.name != "logs")
         for arch in archs:
             keep = {RECOMMENDED_NETWORK: args.keep_effcolor, hub.SKETCH_ARCH: args.keep_sketch}.get(arch, args.keep)
-            chosen = ship_arch(runs / arch, root, keep, args.dtype)
+            decoding = {k: v for k, v in (("temperature", args.temperature),
+                                          ("prior_correction", args.prior_correction)) if v is not None}
+            chosen = ship_arch(runs / arch, root, keep, args.dtype, decoding if arch == RECOMMENDED_NETWORK else None)
             print(f"{arch}: {'epochs ' + ', '.join(map(str, chosen)) if chosen else 'no checkpoints, skipped'}")
     results = Path(args.results)
     metrics, baseline, recommended = results_summary(results) if args.no_copy and results.is_file() else ({}, None, None)

@@ -19,7 +19,7 @@ of where hints are, as 3 channels (a*mask, b*mask, mask).  They are average-pool
 decoder scale and concatenated there, not fed to the encoder: the encoder stays exactly the
 ImageNet network (so it can be frozen, and its features cached), while the decoder, whose
 receptive field at /32 covers the whole picture, learns to spread a hint over the region it
-belongs to.  With no hints (all zero) it is the automatic model, so one checkpoint serves both.
+belongs to (``hint_pooling``: how the hints reach the coarse scales, see :func:`pool_hints`).  With no hints (all zero) it is the automatic model, so one checkpoint serves both.
 
 Why the full encoder: a third of the photos users bring show people, and skin, clothes and
 sky need the encoder's deepest, most semantic features; the /32 stage holds 2.26M of the
@@ -47,6 +47,25 @@ from colorgan.models.registry import register_generator
 
 HINT_CHANNELS = 3   # a * mask, b * mask (normalised by 110), mask
 HEADS = ("bins", "ab")
+HINT_POOLINGS = ("mean", "max")
+
+
+def pool_hints(hints: torch.Tensor, size, pooling: str) -> torch.Tensor:
+    """Hint channels at a decoder scale.
+
+    "mean": the average of (a*mask, b*mask, mask) over each cell, so a 5 px hint is 2% of a /32
+    cell: the deep, wide-reaching layers barely see it (the first recipe; its checkpoints keep it).
+    "max": each cell holds the mean colour of the hints inside it at full strength and a mask of 1
+    if it holds any, so every scale sees every hint and the deep layers can spread it over the
+    region it belongs to.
+    """
+    if pooling == "mean":
+        return F.adaptive_avg_pool2d(hints, size)
+    mask = hints[:, 2:3]
+    share = F.adaptive_avg_pool2d(mask, size)
+    colour = F.adaptive_avg_pool2d(hints[:, :2] * mask, size) / share.clamp_min(1e-6)
+    present = (F.adaptive_max_pool2d(mask, size) > 0).to(hints.dtype)
+    return torch.cat([colour * present, present], dim=1)
 
 
 def _conv_bn_relu(in_ch: int, out_ch: int) -> list[nn.Module]:
@@ -72,8 +91,11 @@ class EffColorGenerator(Generator):
     def __init__(self, decoder_widths: tuple[int, ...] | list[int] = (192, 128, 96, 64), head: str = "bins",
                  hints: bool = True, temperature: float = ab_bins.PAPER_TEMPERATURE, pretrained: bool = False,
                  freeze_encoder: bool = True, class_weights: list[float] | None = None,
-                 prior_correction: float = 0.0):
+                 prior_correction: float = 0.0, hint_pooling: str = "mean"):
         super().__init__()
+        if hint_pooling not in HINT_POOLINGS:
+            raise ValueError(f"hint_pooling must be one of {HINT_POOLINGS}, got {hint_pooling!r}")
+        self.hint_pooling = hint_pooling
         widths = [int(w) for w in decoder_widths]
         if len(widths) != 4 or min(widths) < 1:
             raise ValueError("decoder_widths are 4 positive channel counts: /32 bottleneck, /16, /8, /4")
@@ -169,7 +191,7 @@ class EffColorGenerator(Generator):
             if hints is None:
                 pooled = feature.new_zeros(feature.shape[0], HINT_CHANNELS, *feature.shape[-2:])
             else:
-                pooled = F.adaptive_avg_pool2d(hints.to(feature.dtype), feature.shape[-2:])
+                pooled = pool_hints(hints.to(feature.dtype), feature.shape[-2:], self.hint_pooling)
             return torch.cat([feature, pooled], dim=1)
 
         y = self.bottleneck(with_hints(features[4]))
@@ -232,6 +254,6 @@ class EffColorGenerator(Generator):
 def build_effcolor(decoder_widths: tuple[int, ...] | list[int] = (192, 128, 96, 64), head: str = "bins",
                    hints: bool = True, temperature: float = ab_bins.PAPER_TEMPERATURE, pretrained: bool = False,
                    freeze_encoder: bool = True, class_weights: list[float] | None = None,
-                   prior_correction: float = 0.0) -> EffColorGenerator:
+                   prior_correction: float = 0.0, hint_pooling: str = "mean") -> EffColorGenerator:
     return EffColorGenerator(decoder_widths, head, hints, temperature, pretrained, freeze_encoder, class_weights,
-                             prior_correction)
+                             prior_correction, hint_pooling)
