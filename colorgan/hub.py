@@ -52,6 +52,8 @@ class Entry:
     recommended: bool = False                   # the manifest marks it: the measured best photo checkpoint
     metrics: dict | None = field(default=None, compare=False, hash=False)   # validation metrics, if measured
     score: float | None = field(default=None, compare=False, hash=False)    # selection score (lower is better)
+    vs_gray: float | None = field(default=None, compare=False, hash=False)  # val CIEDE2000 as a share of gray's
+    parameters: int | None = field(default=None, compare=False, hash=False)
 
     def as_dict(self) -> dict:
         return {"arch": self.arch, "epoch": self.epoch, "source": self.source,
@@ -146,8 +148,9 @@ def _digests(manifest: dict) -> dict[tuple[str, int], tuple[tuple[str, str], ...
     return found
 
 
-def _measured(manifest: dict) -> dict[tuple[str, int], tuple[bool, dict | None, float | None]]:
-    """{(arch, epoch): (recommended, metrics, selection score)} from a manifest; anything malformed is skipped."""
+def _measured(manifest: dict) -> dict[tuple[str, int], dict]:
+    """{(arch, epoch): Entry fields (recommended, metrics, score, vs_gray, parameters)} from a manifest;
+    anything malformed is skipped."""
     baseline = manifest.get("baseline") if isinstance(manifest.get("baseline"), dict) else None
     found = {}
     for record in manifest.get("checkpoints", []):
@@ -156,22 +159,27 @@ def _measured(manifest: dict) -> dict[tuple[str, int], tuple[bool, dict | None, 
         except (KeyError, TypeError, ValueError):
             continue
         metrics = record.get("metrics") if isinstance(record.get("metrics"), dict) else None
-        found[key] = (record.get("recommended") is True, metrics, selection_score(metrics, baseline))
+        parameters = record.get("parameters")
+        found[key] = {"recommended": record.get("recommended") is True, "metrics": metrics,
+                      "score": selection_score(metrics, baseline), "vs_gray": _share(metrics, baseline, "deltae2000"),
+                      "parameters": parameters if isinstance(parameters, int) and not isinstance(parameters, bool)
+                      else None}
     return found
+
+
+def _share(metrics: dict | None, baseline: dict | None, column: str) -> float | None:
+    try:
+        value, base = float(metrics[column]), float(baseline[column])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value / base if base > 0 and math.isfinite(value) else None
 
 
 def selection_score(metrics: dict | None, baseline: dict | None) -> float | None:
     """Mean of the all-photo and people CIEDE2000 as shares of gray's (colorgan/evaluation.py); None if unmeasured."""
-    def share(column: str) -> float | None:
-        try:
-            value, base = float(metrics[column]), float(baseline[column])
-        except (KeyError, TypeError, ValueError):
-            return None
-        return value / base if base > 0 and math.isfinite(value) else None
-
     if not metrics or not baseline:
         return None
-    overall, people = share("deltae2000"), share("people_deltae2000")
+    overall, people = _share(metrics, baseline, "deltae2000"), _share(metrics, baseline, "people_deltae2000")
     if overall is None:
         return None
     return overall if people is None else 0.5 * (overall + people)
@@ -212,11 +220,8 @@ def _local_entries(root: Path) -> list[Entry]:
             for arch, epoch, folder in scan_root(root)]
 
 
-def _measure_fields(measured: tuple[bool, dict | None, float | None] | None) -> dict:
-    if measured is None:
-        return {}
-    recommended, metrics, score = measured
-    return {"recommended": recommended, "metrics": metrics, "score": score}
+def _measure_fields(measured: dict | None) -> dict:
+    return measured or {}
 
 
 def _offline() -> bool:
@@ -323,12 +328,13 @@ def list_checkpoints(extra_roots: Iterable[str | os.PathLike] = (), hub_repo: st
     if len(marked) > 1:   # two sources each mark one: keep the first source's (the local one)
         keep = marked[0]
         entries = [e if (not e.recommended or e is keep) else _unmark(e) for e in entries]
-    best: dict[str, float] = {}
-    for e in entries:
-        if e.recommended:
-            best[e.arch] = -1.0
-        elif e.score is not None:
-            best[e.arch] = min(best.get(e.arch, math.inf), e.score)
+    best: dict[str, float] = {}   # each arch ranked by the checkpoint it offers by default (best_entry)
+    for arch in dict.fromkeys(e.arch for e in entries):
+        chosen = best_entry([e for e in entries if e.arch == arch])
+        if chosen.recommended:
+            best[arch] = -1.0
+        elif chosen.score is not None:
+            best[arch] = chosen.score
     return sorted(entries, key=lambda e: (e.arch not in best, best.get(e.arch, 0.0), _arch_rank(e.arch), e.arch,
                                           e.epoch))
 
@@ -383,6 +389,15 @@ def recommended_entry(entries: list[Entry]) -> Entry | None:
     return next((e for e in entries if e.recommended and e.arch != SKETCH_ARCH), None)
 
 
+def best_entry(available: list[Entry]) -> Entry:
+    """Of one architecture's entries: the recommended one, else the best measured, else the newest."""
+    marked = recommended_entry(available)
+    if marked:
+        return marked
+    scored = [e for e in available if e.score is not None]
+    return min(scored, key=lambda e: (e.score, -e.epoch)) if scored else available[-1]
+
+
 def default_arch(entries: list[Entry]) -> str:
     if not entries:
         raise CheckpointError("no checkpoints found. Train one (python -m colorgan train --config "
@@ -404,7 +419,8 @@ def resolve(entries: list[Entry], arch: str | None = None, epoch: int | str | No
     """The entry for (arch, epoch).
 
     arch None: the recommended architecture.  epoch None: the recommended checkpoint when it is
-    of that architecture, else its newest epoch; 'latest': the newest epoch.
+    of that architecture, else its best measured epoch (validation results in the manifest),
+    else its newest; 'latest': the newest epoch.
     """
     arch = arch or default_arch(entries)
     check_arch_name(arch)
@@ -413,8 +429,7 @@ def resolve(entries: list[Entry], arch: str | None = None, epoch: int | str | No
         raise CheckpointError(f"no checkpoint for architecture {arch!r}; available: "
                               f"{', '.join(archs(entries)) or 'none'} (see python -m colorgan list)")
     if epoch is None:
-        marked = recommended_entry(available)
-        return marked if marked else available[-1]
+        return best_entry(available)
     if epoch == "latest":
         return available[-1]
     try:

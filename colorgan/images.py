@@ -109,6 +109,19 @@ def _tiff_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+class ImageTooLarge(ImageLoadError):
+    """A photo above the pixel limit; ``width``, ``height`` and ``max_pixels`` say by how much."""
+
+    def __init__(self, message: str, width: int, height: int, max_pixels: int):
+        super().__init__(message)
+        self.width, self.height, self.max_pixels = width, height, max_pixels
+
+    def fitting_size(self) -> tuple[int, int]:
+        """The largest size of the same shape within the limit."""
+        scale = (self.max_pixels / (self.width * self.height)) ** 0.5
+        return max(1, int(self.width * scale)), max(1, int(self.height * scale))
+
+
 def _explain(err: BaseException, name: str) -> ImageLoadError:
     if isinstance(err, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
         return ImageLoadError(f"{name} declares an enormous size ({err}). Resize it below "
@@ -125,9 +138,10 @@ def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
     if width < 1 or height < 1:
         raise ImageLoadError(f"{name} has no pixels ({width}x{height}).")
     if width * height > max_pixels:
-        raise ImageLoadError(
+        raise ImageTooLarge(
             f"{name} is {width}x{height} = {width * height / 1e6:.1f} megapixels, above the "
-            f"limit of {max_pixels / 1e6:.1f} MP. Resize it first (or raise COLORGAN_MAX_PIXELS).")
+            f"limit of {max_pixels / 1e6:.1f} MP. Resize it first (or raise COLORGAN_MAX_PIXELS).",
+            width, height, max_pixels)
 
 
 def _pil_to_rgb(image: Image.Image, name: str, max_pixels: int) -> np.ndarray:
@@ -208,6 +222,18 @@ def _decode_with_opencv(data: bytes, name: str, max_pixels: int) -> np.ndarray |
         # BGR(A) -> RGB(A) by indexing: cv2.cvtColor refuses signed and 64-bit pixels.
         decoded = decoded[:, :, [2, 1, 0, 3][:decoded.shape[2]]]
     return _array_to_rgb(decoded, name, max_pixels)
+
+
+def has_transparency(source: ImageSource) -> bool:
+    """Whether a photo file has pixels that are not fully opaque (load_rgb fills them with white)."""
+    try:
+        with Image.open(io.BytesIO(_read_bytes(source)) if isinstance(source, (bytes, bytearray)) else source) as image:
+            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+                alpha = image.convert("RGBA").getchannel("A")
+                return alpha.getextrema()[0] < 255
+    except Exception:  # noqa: BLE001 - an unreadable file has been reported by load_rgb already
+        return False
+    return False
 
 
 def save_png(rgb: np.ndarray, path: str | os.PathLike) -> Path:

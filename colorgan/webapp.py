@@ -104,9 +104,9 @@ def batch(paths, arch=None, epoch=None, size=0, strength=1.0, progress=None) -> 
 
 
 def iter_example_photos(folder: str | os.PathLike) -> Iterator[Path]:
-    """The example photos, black-and-white ones first."""
+    """The example photos, the gray ones (what a restorer brings: people, examples/SOURCES.md) first."""
     folder = Path(folder)
     if not folder.is_dir():
         return iter(())
     photos = [p for p in folder.iterdir() if _is_image_name(p.name) and p.is_file()]
-    return iter(sorted(photos, key=lambda p: (not p.name.startswith("bw_"), p.name)))
+    return iter(sorted(photos, key=lambda p: (not p.name.startswith("gray_"), p.name)))

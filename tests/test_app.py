@@ -118,10 +118,12 @@ def test_checkpoints_come_from_the_hub_listing(server):
     _, app = server
     assert [(e.arch, e.epoch) for e in app.entries] == [("unet", 901), ("unet", 902), ("unet", 903),
                                                         ("linknet", 901), ("linknet", 902)]
-    assert app.model_choices() == [("pix2pix U-Net (recommended)", "unet"), ("LinkNet", "linknet")]
-    assert app.epoch_choices("linknet") == [("epoch 902 (latest)", 902), ("epoch 901", 901)]
-    assert app.epoch_choices("unet") == [("epoch 903 (latest)", 903), ("epoch 902 (recommended)", 902),
-                                         ("epoch 901", 901)]
+    # ordered by measured results, each with its validation figure; the default epoch marked
+    assert app.model_choices() == [("pix2pix U-Net (recommended) · val -10% vs gray", "unet"),
+                                   ("LinkNet · val +10% vs gray", "linknet")]
+    assert app.epoch_choices("linknet") == [("epoch 902 (best measured, val +10% vs gray)", 902), ("epoch 901", 901)]
+    assert app.epoch_choices("unet") == [("epoch 903 (latest, val -5% vs gray)", 903),
+                                         ("epoch 902 (recommended, val -10% vs gray)", 902), ("epoch 901", 901)]
     assert (app.default_arch(), app.default_epoch("unet"), app.default_epoch("linknet")) == ("unet", 902, 902)
     assert app.entry("unet", None).epoch == 902 and app.entry("unet", "latest").epoch == 903
 
@@ -155,14 +157,15 @@ def test_epoch_choices_follow_the_model(client):
     assert update["value"] == 902 and [value for _, value in update["choices"]] == [903, 902, 901]
 
 
-def test_compare_gives_one_result_per_architecture(client, photos):
+def test_compare_gives_gray_and_one_result_per_architecture(client, photos):
     gallery, summary = client.predict(upload(photos["colour"]), 32, 1.0, api_name="/compare")
     captions = [item["caption"] for item in gallery]
-    assert len(gallery) == 2
-    assert captions[0].startswith("pix2pix U-Net · epoch 902") and captions[1].startswith("LinkNet · epoch 902")
-    assert all(" s · PSNR " in c and "CIEDE2000" in c for c in captions)
+    assert len(gallery) == 3
+    assert captions[0].startswith("gray (no colour) · ΔE ")
+    assert captions[1].startswith("pix2pix U-Net · ep 902 · ΔE") and captions[2].startswith("LinkNet · ep 902")
+    assert all(len(c) <= 40 for c in captions), "short captions: the table holds the rest"
     assert all(Image.open(item["image"]).size == (96, 72) for item in gallery)
-    assert "| LinkNet | 902 |" in summary
+    assert "| gray (no colour) |" in summary and "| LinkNet | 902 |" in summary and "total s" in summary
 
 
 def test_progress_gives_one_result_per_epoch_and_loss_curves(client, photos):
@@ -185,7 +188,7 @@ def test_errors_say_what_to_do(client, server, tmp_path, photos):
 
     huge = tmp_path / "poster.png"
     Image.new("1", (8000, 7000)).save(huge)  # 56 megapixels in a few kB: refused before decoding
-    with pytest.raises(AppError, match="poster.png is 8000x7000 = 56.0 megapixels, above the limit"):
+    with pytest.raises(AppError, match=r"poster.png is 8000x7000 = 56 megapixels; this page takes photos up to 50 MP. Shrink it to 7559x6614 px or less"):
         client.predict(upload(huge), "unet", 903, 32, 1.0, api_name="/colorize")
 
     with pytest.raises(AppError, match="has no epoch 904; choose one of 901, 902, 903"):
@@ -221,7 +224,13 @@ def test_batch_returns_a_zip_of_full_size_pngs(client, tmp_path):
         zf.writestr("__MACOSX/._a.png", b"\0\0")
     loose = tmp_path / "c.png"
     loose.write_bytes(png("c"))
-    result, summary = client.predict([upload(archive), upload(loose)], "unet", 903, 32, 1.0, api_name="/batch")
+    zf_broken = tmp_path / "broken.jpg"
+    zf_broken.write_bytes(b"\xff\xd8 not a photo")
+    result, summary, thumbnails = client.predict([upload(archive), upload(loose), upload(zf_broken)], "unet", 903, 32,
+                                                 1.0, api_name="/batch")
+    assert len(thumbnails) == 4 and all(max(Image.open(t["image"]).size) <= 256 for t in thumbnails)
+    assert "- broken.jpg: it is not an image colorgan can read" in summary and "broken.jpg: broken.jpg" not in summary
+    assert "render size 32 px, strength 1" in summary
     with zipfile.ZipFile(result) as zf:
         names = sorted(zf.namelist())
         assert names == ["a_color.png", "b_color.png", "c_color.png", "evil_color.png"]

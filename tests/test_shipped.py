@@ -32,7 +32,7 @@ def test_checkpoints_folder_fits_the_budget():
 
 
 def test_every_shipped_checkpoint_colorizes_an_example_at_full_size(shipped):
-    photo = load_rgb(REPO / "examples" / "bw_grey_wallpaper.jpg")
+    photo = load_rgb(REPO / "examples" / "gray_astronaut.jpg")
     for entry in hub.photo_entries(shipped):
         colorizer = hub.load_colorizer(entry, device="cpu")
         result = colorizer.colorize(photo, size=64)

@@ -16,12 +16,15 @@ from colorgan.web.common import (
     env_int,
     friendly_name,
     safe_stem,
+    shrink,
+    write_jpeg,
 )
 
 BATCH_MAX_FILES = env_int("COLORGAN_BATCH_MAX_FILES", 50)   # photos per batch, zip members included
 ZIP_MAX_MEMBERS = 2000                                       # entries of any kind listed in one zip
 ZIP_MAX_MEMBER_BYTES = 64 << 20                              # one uncompressed zip member
 ZIP_MAX_TOTAL_BYTES = 512 << 20                              # all image members of one batch, uncompressed
+BATCH_THUMBNAILS, THUMBNAIL_SIDE = 12, 256                   # results shown on the page (all are in the zip)
 
 
 @dataclass
@@ -126,7 +129,8 @@ class BatchTab:
         """Several files and/or zips -> one zip of ``<stem>_color.png`` at full resolution.
 
         A photo that cannot be read is skipped with its reason and the batch carries on.
-        Returns ``zip`` (path), ``done`` (member names), ``skipped`` ((name, reason)) and ``summary``.
+        Returns ``zip`` (path), ``done`` (member names), ``skipped`` ((name, reason)), ``thumbnails``
+        ((small JPEG, member name) of the first BATCH_THUMBNAILS) and ``summary``.
         """
         entry = self.entry(arch or self.default_arch(), epoch)
         render, amount = self._size(size), self._strength(strength)
@@ -141,6 +145,7 @@ class BatchTab:
         job = self.workdir.new()
         out = job / f"colorized_{entry.arch}_epoch-{entry.epoch:03d}.zip"
         done: list[str] = []
+        thumbnails: list[tuple[Path, str]] = []
         taken: set[str] = set()
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
             for index, item in enumerate(items):
@@ -148,8 +153,12 @@ class BatchTab:
                     progress(index, len(items), item.name)
                 try:
                     rgb = load_rgb(item.read(), max_pixels=self.max_pixels)
-                except (ImageLoadError, UserError) as err:
-                    skipped.append((item.name, _user_message(err).replace("<bytes>", item.name)))
+                except (ImageLoadError, UserError) as err:   # the reason without the name it is listed under
+                    reason = _user_message(err)
+                    for prefix in ("<bytes> ", f"{item.name} "):
+                        if reason.startswith(prefix):
+                            reason = "it " + reason[len(prefix):]
+                    skipped.append((item.name, reason))
                     continue
                 color = colorizer.colorize(rgb, size=render, strength=amount)
                 buffer = io.BytesIO()
@@ -159,6 +168,9 @@ class BatchTab:
                 name = _unique(f"{safe_stem(item.name)}_color.png", taken)
                 archive.writestr(name, buffer.getvalue())
                 done.append(name)
+                if len(thumbnails) < BATCH_THUMBNAILS:
+                    thumbnails.append((write_jpeg(shrink(color, THUMBNAIL_SIDE), job / f"thumb_{len(done):03d}.jpg"),
+                                       name))
         if progress:
             progress(len(items), len(items), "done")
         if not done:
@@ -166,7 +178,8 @@ class BatchTab:
             reasons = "; ".join(f"{n}: {r}" for n, r in skipped)
             raise UserError(f"none of the photos could be read ({reasons}). Check the files and try again.")
         summary = (f"{len(done)} photo{'s' if len(done) != 1 else ''} colorized with {friendly_name(entry.arch)}, "
-                   f"epoch {entry.epoch}, at full resolution.")
+                   f"epoch {entry.epoch}, render size {render or colorizer.render_size} px, strength {amount:g}, "
+                   "at full resolution.")
         if skipped:
             summary += "\n\nSkipped:\n" + "\n".join(f"- {n}: {r}" for n, r in skipped)
-        return {"zip": out, "done": done, "skipped": skipped, "summary": summary}
+        return {"zip": out, "done": done, "skipped": skipped, "summary": summary, "thumbnails": thumbnails}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 
 from colorgan import hub
 from colorgan.color import gray_rgb
 from colorgan.hints import Hint, HintError, parse_hints
-from colorgan.images import ImageLoadError, load_rgb
+from colorgan.images import ImageLoadError, ImageTooLarge, load_rgb
 from colorgan.web.common import (
     MAX_RENDER_SIZE,
     MAX_TEMPERATURE,
@@ -35,28 +36,47 @@ class Choices:
         return hub.default_arch(self.entries) if self.entries else None
 
     def model_choices(self) -> list[tuple[str, str]]:
-        """(label, arch) for the model picker, best measured first (hub.list_checkpoints orders them)."""
+        """(label, arch) for the model picker, best measured first (hub.list_checkpoints orders them).
+
+        Each label says what the model measured on validation (its recommended or latest epoch:
+        CIEDE2000 against gray's) and its size, e.g. 'U-Net++ · val -10% vs gray · 0.57M'."""
         recommended = hub.recommended_entry(self.entries)
-        return [(friendly_name(arch) + (" (recommended)" if recommended and arch == recommended.arch else ""), arch)
-                for arch in self.archs()]
+        labels = []
+        for arch in self.archs():
+            entry = hub.resolve(self.entries, arch, None)
+            label = friendly_name(arch) + (" (recommended)" if recommended and arch == recommended.arch else "")
+            if entry.vs_gray is not None:
+                label += f" · val {100 * (entry.vs_gray - 1):+.0f}% vs gray"
+            if entry.parameters:
+                label += f" · {entry.parameters / 1e6:.2f}M"
+            labels.append((label, arch))
+        return labels
 
     def epochs(self, arch: str) -> list[int]:
         return hub.epochs_of(self.entries, arch)
 
     def epoch_choices(self, arch: str | None) -> list[tuple[str, int]]:
-        """(label, epoch) for one architecture, the latest first; the recommended one is marked."""
-        epochs = self.epochs(arch) if arch else []
-        recommended = hub.recommended_entry(self.entries)
-        marked = recommended.epoch if recommended and recommended.arch == arch else None
-        return [(f"epoch {e}" + (" (recommended)" if e == marked else " (latest)" if i == 0 else ""), e)
-                for i, e in enumerate(reversed(epochs))]
+        """(label, epoch) for one architecture, the latest first; the default one (recommended, or the
+        best measured) is marked, and each measured epoch shows its validation CIEDE2000 against gray's."""
+        if not arch or arch not in self.archs():
+            return []
+        available = [e for e in self.entries if e.arch == arch]
+        default = hub.best_entry(available)
+        word = "recommended" if default.recommended else "best measured" if default.score is not None else "latest"
+        choices = []
+        for i, entry in enumerate(reversed(available)):
+            tags = [word] if entry.epoch == default.epoch else (["latest"] if i == 0 else [])
+            if entry.vs_gray is not None:
+                tags.append(f"val {100 * (entry.vs_gray - 1):+.0f}% vs gray")
+            choices.append((f"epoch {entry.epoch}" + (f" ({', '.join(tags)})" if tags else ""), entry.epoch))
+        return choices
 
     def latest_epoch(self, arch: str | None) -> int | None:
         epochs = self.epochs(arch) if arch else []
         return epochs[-1] if epochs else None
 
     def default_epoch(self, arch: str | None) -> int | None:
-        """The recommended epoch when ``arch`` holds the recommended checkpoint, else its latest."""
+        """The epoch a visitor gets for ``arch``: the recommended one, else the best measured, else the latest."""
         if not arch or arch not in self.archs():
             return None
         return hub.resolve(self.entries, arch, None).epoch
@@ -94,6 +114,11 @@ class Choices:
                             "or click one of the examples.")
         try:
             return load_rgb(path, max_pixels=self.max_pixels)
+        except ImageTooLarge as err:   # a visitor cannot raise COLORGAN_MAX_PIXELS: say what to do instead
+            width, height = err.fitting_size()
+            raise UserError(f"{Path(path).name} is {err.width}x{err.height} = {err.width * err.height / 1e6:.0f} "
+                            f"megapixels; this page takes photos up to {err.max_pixels / 1e6:.0f} MP. Shrink it to "
+                            f"{width}x{height} px or less (any photo editor's 'resize') and upload it again.") from None
         except ImageLoadError as err:
             raise ImageLoadError(_user_message(err, path)) from None
 

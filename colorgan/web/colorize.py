@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorgan.images import save_png
+from colorgan.color import gray_rgb
+from colorgan.images import has_transparency, load_rgb, save_png
 from colorgan.web.common import (
     METRIC_MAX_SIDE,
     UserError,
@@ -30,8 +31,12 @@ class ColorizeTab:
 
     def colorize_photo(self, path: str | os.PathLike | None, arch: str | None = None,
                        epoch: int | str | None = None, size: float | None = 0,
-                       strength: float | None = 1.0, hints=None, temperature: float | None = None) -> dict:
+                       strength: float | None = 1.0, hints=None, temperature: float | None = None,
+                       with_metrics: bool = True) -> dict:
         """One photo at full resolution, with the three views, metrics and a PNG to download.
+
+        ``with_metrics=False`` leaves the comparison with a colour upload for :meth:`metrics_summary`
+        (the page shows the result first and the metrics a moment later).
 
         ``hints``: colour hints in the CLI's JSON form (a list of {"x", "y", "color"[, "size"]} in
         the photo's pixels), followed by models that take them; ``temperature``: the vividness
@@ -57,8 +62,8 @@ class ColorizeTab:
         seconds = time.perf_counter() - start
         gray = self.model_view(colorizer, rgb)
         has_colour = not is_black_and_white(rgb)
-        metrics = measure(rgb, color) if has_colour else None
-        baseline = measure(rgb, gray) if has_colour else None
+        metrics = measure(rgb, color) if has_colour and with_metrics else None
+        baseline = measure(rgb, gray) if has_colour and with_metrics else None
 
         job = self.workdir.new()
         stem = safe_stem(Path(path).name)
@@ -80,9 +85,22 @@ class ColorizeTab:
             "ignored_hints": len(hint_list) if not colorizer.takes_hints else 0,
             "takes_hints": colorizer.takes_hints,
             "temperature": (vivid or colorizer.temperature) if colorizer.predicts_distribution else None,
+            "transparent": has_transparency(path),
         }
-        result["summary"] = self.summary(result)
+        result["summary"] = self.summary(result, pending=has_colour and not with_metrics)
         return result
+
+    def metrics_summary(self, path: str | os.PathLike, result_png: str | os.PathLike, facts: dict) -> str:
+        """The summary of a colorization made with ``with_metrics=False``, now with its metrics.
+
+        ``facts``: the result's plain fields (arch, epoch, size, seconds, width, height, hints,
+        ignored_hints, transparent); the photos are read back from the upload and the PNG."""
+        rgb = self.load_photo(path)
+        color = load_rgb(result_png, max_pixels=max(self.max_pixels, rgb.shape[0] * rgb.shape[1]))
+        result = {**facts, "has_colour": not is_black_and_white(rgb)}
+        if result["has_colour"]:
+            result["metrics"], result["baseline"] = measure(rgb, color), measure(rgb, gray_rgb(rgb))
+        return self.summary(result)
 
     def suggest_colours(self, path: str | os.PathLike | None, x: float, y: float, arch: str | None = None,
                         epoch: int | str | None = None, size: float | None = 0, hints=None) -> dict:
@@ -108,7 +126,7 @@ class ColorizeTab:
                 "note": "The colours the model finds likely here, most likely first."}
 
     @staticmethod
-    def summary(result: dict) -> str:
+    def summary(result: dict, pending: bool = False) -> str:
         head = (f"**{friendly_name(result['arch'])}**, epoch {result['epoch']}, render size {result['size']} px: "
                 f"{result['width']}×{result['height']} photo colorized in {result['seconds']:.2f} s.")
         if result.get("hints"):
@@ -116,6 +134,11 @@ class ColorizeTab:
         if result.get("ignored_hints"):
             head += (f" **{friendly_name(result['arch'])} does not take colour hints**: your "
                      f"{result['ignored_hints']} hint(s) were ignored (the recommended model follows them).")
+        if result.get("transparent"):
+            head += (" Your photo has **transparent areas: they were filled with white** (colorgan colours opaque "
+                     "photos), and the download is opaque.")
+        if pending:
+            return head + "\n\nYour upload has colour: measuring how close the colours come (PSNR, SSIM, CIEDE2000)..."
         if not result["has_colour"]:
             return (head + "\n\nThis photo is black and white, so there is **no colour reference** to measure "
                     "against: judge the colours by eye. (Upload a colour photo to see PSNR, SSIM and "
