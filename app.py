@@ -242,6 +242,12 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
         return str(r["drawing"]), str(r["colorized"]), r["summary"], str(r["download"])
 
     @_friendly_errors
+    def on_video(path, arch, epoch, size, stabilise, progress=gr.Progress()):
+        r = app.colorize_video(path, arch, epoch, size, stabilise,
+                               progress=lambda done, total: progress((done, total), desc="colorizing", unit="frames"))
+        return str(r["video"]), str(r["video"]), r["summary"]
+
+    @_friendly_errors
     def on_batch(files, arch, epoch, size, strength, progress=gr.Progress()):
         paths = [getattr(f, "name", f) for f in (files or [])]
         r = app.batch(paths, arch, epoch, size, strength,
@@ -379,6 +385,24 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
                 batch_gallery = gr.Gallery(label="The first results (all of them are in the zip)", columns=6,
                                            height="auto", object_fit="contain", elem_id="batch-gallery")
 
+            with gr.Tab("Video", id="video"):
+                gr.Markdown(f"An old home movie in, the same movie in colour out: the same frames, size, frame rate "
+                            f"and sound. The colour of each frame is carried along the motion to the next, so it does "
+                            f"not flicker. Up to {webapp.VIDEO_MAX_MB} MB and {webapp.VIDEO_MAX_SECONDS} s here; "
+                            "`python -m colorgan video` takes any length.")
+                video_note = gr.Markdown(settings_note(default_arch, default_epoch, 0, 1), elem_id="video-settings")
+                with gr.Row():
+                    with gr.Column(scale=1, min_width=280):
+                        video_in = gr.Video(label="Your video (MP4, MOV, AVI, MKV, WebM)", sources=["upload"],
+                                            elem_id="video-input")
+                        video_steady = gr.Checkbox(True, label="Steady colour (carry it along the motion)")
+                        video_run = gr.Button("Colorize the video", variant="primary", elem_id="video-button")
+                    with gr.Column(scale=1, min_width=280):
+                        video_out = gr.Video(label="In colour", interactive=False, elem_id="video-output")
+                        video_download = gr.DownloadButton("Download the colour video (MP4)", value=None,
+                                                           elem_id="video-download")
+                video_md = gr.Markdown(elem_id="video-summary")
+
             with gr.Tab("Sketch", id="sketch") as sketch_tab:
                 gr.Markdown(SKETCH_INTRO)
                 if not app.sketch_entries:
@@ -446,8 +470,10 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
         colorize_again(clear_hints.click(lambda: ("[]", gr.Dropdown(choices=[], value=None)), None,
                                          [hints_box, remove_which], **private, queue=False))
         for control in (model, epoch, size, strength):   # the other tabs say which settings they use
-            control.change(lambda a, e, s, t: (settings_note(a, e, s, t, uses_model=False), settings_note(a, e, s, t)),
-                           [model, epoch, size, strength], [compare_note, batch_note], **private, queue=False)
+            control.change(lambda a, e, s, t: (settings_note(a, e, s, t, uses_model=False), settings_note(a, e, s, t),
+                                               settings_note(a, e, s, t)),
+                           [model, epoch, size, strength], [compare_note, batch_note, video_note], **private,
+                           queue=False)
         compare_run.click(on_compare, [compare_photo, size, strength], [compare_gallery, compare_md],
                           api_name="compare", **heavy)
         progress_run.click(on_progress, [progress_photo, progress_arch], [progress_gallery, curves, progress_md],
@@ -455,6 +481,8 @@ def build_demo(app: webapp.WebApp | None = None) -> gr.Blocks:
         progress_arch.change(on_curves, progress_arch, curves, api_name="curves")
         batch_run.click(on_batch, [batch_files, model, epoch, size, strength], [batch_zip, batch_md, batch_gallery],
                         api_name="batch", **heavy)
+        video_run.click(on_video, [video_in, model, epoch, size, video_steady], [video_out, video_download, video_md],
+                        api_name="video", **heavy)
         sketch_tab.select(None, None, None, js=PICK_BRUSH_JS)
         sketch_run.click(on_sketch, [sketch_upload, sketch_pad, sketch_epoch],
                          [sketch_view, sketch_out, sketch_md, sketch_download], api_name="sketch", **heavy)
@@ -491,7 +519,7 @@ CSS = """
   #examples-wide { display: none !important; }
   #examples-narrow { display: block !important; }
   #model .info-text { display: none !important; }
-  .tab-container button { padding: 4px 6px !important; font-size: 0.85em !important; min-width: 0 !important; }
+  .tab-container button { padding: 4px 5px !important; font-size: 0.8em !important; min-width: 0 !important; }
 }
 """
 
@@ -505,7 +533,8 @@ def launch(demo: gr.Blocks | None = None, **overrides):
     options = {
         "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        "max_file_size": webapp.MAX_UPLOAD_MB * 1024 * 1024,
+        # the larger of the two caps; photos are held to MAX_UPLOAD_MB by webapp.load_photo itself
+        "max_file_size": max(webapp.MAX_UPLOAD_MB, webapp.VIDEO_MAX_MB) * 1024 * 1024,
         "show_error": False,
         "footer_links": ["api"],
         "css": CSS,

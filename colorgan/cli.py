@@ -58,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_roots(p)
     p.set_defaults(run=cmd_colorize)
 
+    p = sub.add_parser("video", help="colorize videos (files or folders) into <stem>_color.mp4, steady colour")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="video files (MP4, MOV, AVI, MKV, WebM) or folders")
+    _add_model_choice(p)
+    p.add_argument("--out", default="outputs", help="output folder for <stem>_color.mp4 (default: outputs)")
+    p.add_argument("--no-stabilise", action="store_true",
+                   help="colorize frame by frame (no colour carried along the motion; flickers more)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    _add_roots(p)
+    p.set_defaults(run=cmd_video)
+
     p = sub.add_parser("sketch", help="colour pictures from line drawings (files or folders), full size")
     p.add_argument("inputs", nargs="+", metavar="IN", help="drawings: image files or folders (searched recursively)")
     p.add_argument("--arch", default="sketch", help="sketch model (default: sketch)")
@@ -258,6 +268,70 @@ def _collect_inputs(inputs: list[str], out: Path, suffix: str = "_color") -> lis
     if clobbered:
         raise ValueError(f"{clobbered[0]} would be overwritten by its own result; choose another --out")
     return jobs
+
+
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".ogv", ".wmv")
+
+
+def cmd_video(args) -> int:
+    """Videos -> <stem>_color.mp4 with the input's frames, size, timing and audio (colorgan/video.py)."""
+    from colorgan import distributed, hub
+    from colorgan.video import VideoError, colorize_video, probe, warnings_for
+
+    jobs = []
+    for item in args.inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file())
+            jobs += [(p, Path(args.out) / p.relative_to(path).parent / f"{p.stem}_color.mp4") for p in found]
+        elif path.exists():
+            jobs.append((path, Path(args.out) / f"{path.stem}_color.mp4"))
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    if not jobs:
+        raise FileNotFoundError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) found in {', '.join(args.inputs)}")
+    if any(source.resolve() == target.resolve() for source, target in jobs):
+        raise ValueError("a video would be overwritten by its own result; choose another --out")
+    rank = distributed.info()
+    mine = jobs[rank.rank::rank.world_size]   # under torchrun each process takes every world_size-th file
+    entry = hub.resolve(_entries(args), args.arch, args.epoch)
+    device = distributed.pick_device(args.device, rank.local_rank)
+    colorizer = hub.load_colorizer(entry, device=device)
+    if rank.is_main:
+        print(f"colorizing {len(jobs)} video(s) with {entry.arch} epoch {entry.epoch} ({entry.source}) on {device}"
+              + ("" if args.no_stabilise else ", colour carried along the motion")
+              + (f", {rank.world_size} processes" if rank.enabled else ""))
+    failures = 0
+    for source, target in mine:
+        try:
+            info = probe(source)
+        except VideoError as err:
+            print(f"skipped: {err}", file=sys.stderr)
+            failures += 1
+            continue
+        for note in warnings_for(info):
+            print(f"warning: {note}", file=sys.stderr)
+        bar = tqdm(total=info.frames or None, desc=source.name, unit="frame", dynamic_ncols=True,
+                   disable=not sys.stderr.isatty())
+
+        def advance(done, total, bar=bar):
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            result = colorize_video(source, target, colorizer, size=args.size, stabilise=not args.no_stabilise,
+                                    progress=advance)
+        except VideoError as err:
+            print(f"skipped: {err}", file=sys.stderr)
+            failures += 1
+            continue
+        finally:
+            bar.close()
+        print(f"{source} -> {target} ({result.frames} frames, {result.frames_per_second:.1f} frames/s)")
+        if result.stopped:
+            print(f"warning: {result.stopped}", file=sys.stderr)
+            failures += 1
+    return 1 if failures else 0
 
 
 def cmd_sketch(args) -> int:

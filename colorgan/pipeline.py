@@ -114,10 +114,26 @@ class Colorizer:
                                                     height, width) for i in chunk])
                 chroma = self._predict(self.space.normalise_luma_np(small), small, strength, hint_maps, decoding)
                 for i, chroma_small in zip(chunk, chroma):
-                    full_h, full_w = lumas[i].shape
-                    chroma_full = _resize(chroma_small, full_w, full_h, cv2.INTER_LINEAR)
-                    results[i] = self.space.join_np(lumas[i], chroma_full.reshape(full_h, full_w, 2))
+                    results[i] = self.join_chroma(lumas[i], chroma_small)
         return results  # type: ignore[return-value]
+
+    def frame_chroma(self, rgb: np.ndarray, size: int | None = None,
+                     strength: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first half of :meth:`colorize` for one photo: (full-resolution luma, render-size luma,
+        render-size chroma in the space's own units), so that video can steady the chroma between
+        frames before :meth:`join_chroma` puts it on the full-resolution luma."""
+        size = int(size or self.render_size)
+        luma = self.space.luma_np(rgb)
+        height, width = render_shape(*luma.shape, size)
+        small = _resize(luma, width, height)
+        chroma = self._predict(self.space.normalise_luma_np(small[None]), small[None], strength)[0]
+        return luma, small, chroma
+
+    def join_chroma(self, luma: np.ndarray, chroma_small: np.ndarray) -> np.ndarray:
+        """Render-size chroma upsampled (bilinear) and joined with the full-resolution luma -> uint8 RGB."""
+        full_h, full_w = luma.shape
+        chroma_full = _resize(chroma_small, full_w, full_h, cv2.INTER_LINEAR)
+        return self.space.join_np(luma, chroma_full.reshape(full_h, full_w, 2))
 
     @torch.inference_mode()
     def _predict(self, luma_normalised: np.ndarray, luma_units: np.ndarray, strength: float,

@@ -10,6 +10,7 @@ that it can be tested alone:
     web/colorize.py  the Colorize tab: views, metrics, colour hints, suggested colours, uncertainty
     web/compare.py   the Compare tab          web/progress.py  the Training progress tab
     web/sketch.py    the Sketch tab           web/batch.py     the Batch tab (and safe zip reading)
+    web/video.py     the Video tab (visitor caps on size and length)
 
 Errors a visitor can fix raise :class:`UserError` (or the core's ``ImageLoadError`` /
 ``CheckpointError``); their messages say what to do, and the page shows them as they are.
@@ -43,10 +44,11 @@ from colorgan.web.common import ModelCache, WorkDir
 from colorgan.web.compare import CompareTab
 from colorgan.web.progress import ProgressTab
 from colorgan.web.sketch import SketchTab
+from colorgan.web.video import VIDEO_MAX_MB, VIDEO_MAX_SECONDS, VideoTab  # noqa: F401
 
 
 @dataclass
-class WebApp(Choices, ColorizeTab, CompareTab, ProgressTab, BatchTab, SketchTab):
+class WebApp(Choices, ColorizeTab, CompareTab, ProgressTab, BatchTab, SketchTab, VideoTab):
     """Everything the page does, over one list of checkpoint entries and one model cache."""
 
     entries: list[hub.Entry] = field(default_factory=list)

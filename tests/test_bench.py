@@ -42,3 +42,11 @@ def test_stage_benchmark_smoke():
     for stage in ("decode", "generator", "join to RGB", "encode PNG", "end to end"):
         assert f"{stage} " in line, line
     assert (REPO / "bench" / "RESULTS.md").read_bytes() == before, "the smoke run must not overwrite the measured results"
+
+
+def test_video_benchmark_smoke():
+    before = (REPO / "bench" / "RESULTS.md").read_bytes()
+    out = _run("video.py", "--smoke", "--threads", "1")
+    line = next(l for l in out.splitlines() if l.startswith("96x64:"))
+    assert "frame by frame" in line and "steadied" in line and "flicker" in line and "chroma" in line
+    assert (REPO / "bench" / "RESULTS.md").read_bytes() == before, "the smoke run must not overwrite the measured results"

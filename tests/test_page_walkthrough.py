@@ -4,12 +4,14 @@ One launched page over tiny checkpoints (measured and marked in their manifest, 
 are); the browser checks what a visitor sees: examples without scrolling, one message after an
 error with the old result cleared, no JPEG download buttons on the panels, and on a phone the
 upload, the button and the result on the first screen with every tab in the bar.
+
 """
 
 from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,7 +72,7 @@ def test_the_tabs_follow_the_readme_and_the_progress_tab_explains_warm_up(server
     tabs = [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
     readme = (REPO / "README.md").read_text().split("## The page", 1)[1].split("\n## ", 1)[0]
     listed = [name for name in re.findall(r"^- \*\*([^*]+)\*\*", readme, re.M) if name in tabs]
-    assert tabs == ["Colorize", "Compare", "Progress", "Batch", "Sketch"] and listed == tabs
+    assert tabs == ["Colorize", "Compare", "Progress", "Batch", "Video", "Sketch"] and listed == tabs
     notes = " ".join(getattr(b, "value", "") or "" for b in demo.blocks.values() if isinstance(b, gr.Markdown))
     assert "warm-up epochs of L1 alone" in notes and "zero" in notes
 
@@ -123,7 +125,7 @@ def test_desktop_and_phone_in_chromium(server, tmp_path):
 
         browser, page = open_page(390, 844, "phone")
         try:
-            assert page.get_by_role("tab").count() == 5, "every tab fits a phone's tab bar"
+            assert page.get_by_role("tab").count() == 6, "every tab fits a phone's tab bar"
             page.locator("#photo-input input[type=file]").set_input_files(str(photo), timeout=60_000)
             page.locator("#photo-input img").first.wait_for(timeout=30_000)
             button = page.locator("#colorize-button").bounding_box()
@@ -136,3 +138,14 @@ def test_desktop_and_phone_in_chromium(server, tmp_path):
             page.screenshot(path=str(artifacts / "walkthrough-phone.png"), full_page=False)
         finally:
             browser.close()
+
+
+def test_the_video_tab_over_http(client, tmp_path):
+    """A visitor's clip through the page's /video endpoint: a playable mp4 with every frame, and a summary."""
+    from tests.test_video import count_frames, write_clip
+
+    clip = write_clip(tmp_path / "birthday.mp4", frames=8)
+    player, download, summary = client.predict(upload(clip), "unet", 902, 0, True, api_name="/video")
+    path = player["video"] if isinstance(player, dict) else player
+    assert count_frames(Path(path))[0] == 8 and str(download).endswith("birthday_color.mp4")
+    assert "8 frames" in summary and "carried along the motion" in summary

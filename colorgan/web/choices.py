@@ -15,6 +15,7 @@ from colorgan.hints import Hint, HintError, parse_hints
 from colorgan.images import ImageLoadError, ImageTooLarge, load_rgb
 from colorgan.web.common import (
     MAX_RENDER_SIZE,
+    MAX_UPLOAD_MB,
     MAX_TEMPERATURE,
     MIN_TEMPERATURE,
     UserError,
@@ -112,6 +113,10 @@ class Choices:
         if path is None or str(path).strip() == "":
             raise UserError("no photo yet: drop a photo on the upload box, paste one from the clipboard, "
                             "or click one of the examples.")
+        megabytes = Path(path).stat().st_size / 2**20 if Path(path).is_file() else 0
+        if megabytes > MAX_UPLOAD_MB:
+            raise UserError(f"{Path(path).name} is {megabytes:.0f} MB; this page takes photos up to {MAX_UPLOAD_MB} MB. "
+                            "Save it as a JPEG, or smaller, and upload it again.")
         try:
             return load_rgb(path, max_pixels=self.max_pixels)
         except ImageTooLarge as err:   # a visitor cannot raise COLORGAN_MAX_PIXELS: say what to do instead
