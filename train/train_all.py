@@ -29,8 +29,8 @@ CONFIGS = Path(__file__).resolve().parent / "configs"
 ORDER = ("effunet", "yuvgan", "baseline", "unet3p", "resrunet", "unetpp", "shavenet", "r2unet", "linknet", "unet")
 
 
-# Not on the shared budget: the recommended model's own two-stage recipe (README, "Training").
-OWN_BUDGET = ("effcolor", "effcolor_hints")
+# Not on the shared budget: the recommended model's own recipe (README, "Training").
+OWN_BUDGET = ("effcolor",)
 
 
 def recipe_names() -> list[str]:
