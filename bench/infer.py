@@ -226,7 +226,6 @@ def merged_with_earlier(rows: list[dict], path: Path) -> list[dict]:
 
 
 def report(rows: list[dict], threads: int) -> str:
-    from colorgan import hub
 
     lines = ["## Inference: photo file to full-resolution colour PNG", "",
              f"Machine: {machine()} CPU cases use {threads} threads.", "",

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, machine, run_worker, summary, write_section  # noqa: E402
+from common import machine, run_worker, summary, write_section  # noqa: E402
 from infer import SIZES, make_photos, shipped_latest  # noqa: E402
 
 STAGES = ("decode", "luma", "shrink", "generator", "gamut clip", "enlarge chroma", "join to RGB", "encode PNG")

@@ -5,8 +5,11 @@ checkpoint beside the gray baseline, on all validation photos, on the photos wit
 inside faces, with the final training losses of its epoch in the columns seed 000's report
 tabulates (G adversarial, L1, G total, D); the figure shows validation photos (people first)
 through each architecture, gray and original beside them, because numbers alone do not show
-purple grass, green faces or colour blotches.  ``docs/objectives.json`` (train/compare_objectives.py)
-adds the objective comparison of the recommended network when it is present.
+purple grass, green faces or colour blotches.  Beside results.json, three files add their
+sections when present: ``objectives.json`` (train/compare_objectives.py: the objective
+comparison of the recommended network), ``decoding.json`` (train/choose_decoding.py: its
+temperature and prior correction) and ``hints.json`` (train/measure_hints.py: how it follows
+random ground-truth hints).
 """
 
 from __future__ import annotations
@@ -55,8 +58,10 @@ QUALITY_HEADER = ("CIEDE2000 | vs gray | people | vs gray | faces | of gray's | 
 
 
 def results_markdown(rows: list[dict], data: str, photo_count: int, max_side: int | None,
-                     command: str, figure: str | None = "compare.png", objectives: dict | None = None) -> str:
-    """The report: how it was measured, the final epoch of each arch ranked, every checkpoint, objectives."""
+                     command: str, figure: str | None = "compare.png", objectives: dict | None = None,
+                     decoding: dict | None = None, hints: dict | None = None) -> str:
+    """The report: how it was measured, the final epoch of each arch ranked, every checkpoint, and the
+    recommended network's objectives, decoding and hints when measured."""
     gray = next(r for r in rows if r["arch"] == "gray")
     models = [r for r in rows if r["arch"] != "gray"]
     side = f"shrunk to a long side of {max_side} px" if max_side else "at full size"
@@ -98,6 +103,10 @@ def results_markdown(rows: list[dict], data: str, photo_count: int, max_side: in
                      f"{_fmt(r['ssim'], 4)} |")
     if objectives:
         lines += ["", objectives_markdown(objectives)]
+    if decoding:
+        lines += ["", decoding_markdown(decoding)]
+    if hints:
+        lines += ["", hints_markdown(hints)]
     lines += ["", "## Every checkpoint", "",
               f"| arch | epoch | {QUALITY_HEADER} | PSNR dB | SSIM | G adv | L1 | G total | D |",
               "|" + "---|" * 18]
@@ -124,6 +133,55 @@ def objectives_markdown(objectives: dict) -> str:
     for r in rows:
         if r["arch"] != "gray":
             lines.append(f"| {r['variant']} | {r['epoch']} | {quality_columns(r, gray)} | {_fmt(r['psnr'], 2)} |")
+    return "\n".join(lines)
+
+
+def decoding_table(gray: dict, rows: list[dict], chosen: dict | None) -> str:
+    """One row per (prior correction, temperature) of train/choose_decoding.py's grid."""
+    lines = ["| prior correction A | temperature T | CIEDE2000 vs gray | people vs gray | faces, of gray's "
+             "| colourfulness ratio | people's |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        picked = chosen and (r["prior_correction"], r["temperature"]) == (chosen["prior_correction"],
+                                                                          chosen["temperature"])
+        lines.append(f"| {r['prior_correction']:.2f} | {r['temperature']:.2f}{' **chosen**' if picked else ''} | "
+                     f"{_change(r, gray)} | {_change(r, gray, 'people_deltae2000')} | "
+                     f"{_fmt(100 * vs_gray(r, gray, 'face_deltae2000'), 0)}% | {_fmt(r.get('colorfulness_ratio'), 2)} | "
+                     f"{_fmt(r.get('people_colorfulness_ratio'), 2)} |")
+    return "\n".join(lines)
+
+
+def decoding_markdown(decoding: dict) -> str:
+    """How the recommended network's distribution is turned into one colour (train/choose_decoding.py)."""
+    rows = decoding["rows"]
+    gray = next(r for r in rows if r["arch"] == "gray")
+    chosen = decoding.get("chosen")
+    return "\n".join([
+        "## Decoding the recommended network's colour distribution", "",
+        f"`python train/choose_decoding.py {decoding.get('checkpoint', '')}` on `{decoding.get('data', '')}`: "
+        "the annealed mean at temperature T of the predicted distribution, with the training set's "
+        "colour prior divided out to the power A (A = 0 is Zhang et al.'s decoding). The chosen pair is the "
+        "lowest mean of the all-photo and people CIEDE2000 as shares of gray's among the pairs keeping "
+        f"at least {decoding.get('min_colourfulness', 0.6):.0%} of the originals' colourfulness; the page's "
+        "vividness slider moves T around it.", "",
+        decoding_table(gray, [r for r in rows if r["arch"] != "gray"], chosen)])
+
+
+def hints_markdown(hints: dict) -> str:
+    """How the recommended network follows hints (train/measure_hints.py), as Zhang et al. 2017 measured."""
+    rows = hints["rows"]
+    none = next((r for r in rows if r["hints"] == 0), None)
+    lines = ["## Colour hints", "",
+             f"`python train/measure_hints.py` with {hints.get('checkpoint', '')}: random ground-truth hints "
+             f"(squares of {hints.get('patch', '')} render pixels holding the original's mean colour there, "
+             f"at uniformly drawn points, seeded) on the {rows[0]['photos']} validation photos. \"At the hints\" "
+             "is the CIEDE2000 between each hint's colour and the result's mean colour over its square. "
+             "Plot: [hints.png](hints.png).", "",
+             "| hints | CIEDE2000 | vs no hints | PSNR dB | at the hints |", "|---|---|---|---|---|"]
+    for r in rows:
+        change = (f"{100 * (r['deltae2000'] / none['deltae2000'] - 1):+.1f}%"
+                  if none and r is not none else "")
+        lines.append(f"| {r['hints']} | {_fmt(r['deltae2000'], 2)} | {change} | {_fmt(r['psnr'], 2)} | "
+                     f"{_fmt(r.get('at_hints_deltae2000'), 2)} |")
     return "\n".join(lines)
 
 
@@ -188,9 +246,9 @@ def write_report(rows: list[dict], out_dir: str | os.PathLike, data: str, photo_
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown = out_dir / "results.md"
     json_path = out_dir / "results.json"
-    objectives_path = out_dir / "objectives.json"
-    objectives = json.loads(objectives_path.read_text()) if objectives_path.is_file() else None
+    extra = {name: json.loads((out_dir / f"{name}.json").read_text())
+             for name in ("objectives", "decoding", "hints") if (out_dir / f"{name}.json").is_file()}
     write_json(rows, json_path, data)
     atomic_write_bytes(markdown, results_markdown(rows, data, photo_count, max_side, command, figure,
-                                                  objectives).encode())
+                                                  **extra).encode())
     return markdown, json_path

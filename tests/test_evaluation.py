@@ -98,3 +98,26 @@ def test_the_figure_shows_people_first_largest_faces_first(tmp_path):
     photos = [make("crowd", True, [(0, 0, 0.1, 0.1)]), make("street", True, []), make("portrait", True, [(0, 0, 0.8, 0.9)]),
               make("sea", False, []), make("hills", False, []), make("tools", False, [])]
     assert [p.path.name for p in figure_photos(photos, 4)] == ["portrait", "crowd", "sea", "tools"]
+
+
+def test_the_report_adds_the_decoding_and_hints_sections_beside_it(tmp_path):
+    """decoding.json and hints.json beside results.json become tables in results.md, marked and compared."""
+    from colorgan.report import write_report
+
+    gray = {"arch": "gray", "epoch": None, "deltae2000": 10.0, "people_deltae2000": 12.0, "face_deltae2000": 8.0,
+            "colorfulness_ratio": 0.0, "people_colorfulness_ratio": 0.0, "psnr": 20.0, "ssim": 0.9}
+    model = dict(gray, arch="effcolor", epoch=5, deltae2000=8.5, people_deltae2000=11.0, colorfulness_ratio=0.7)
+    grid = [dict(model, epoch=None, prior_correction=a, temperature=0.38) for a in (0.0, 0.5)]
+    (tmp_path / "decoding.json").write_text(json.dumps({
+        "checkpoint": "runs/effcolor/epoch-005", "data": "val", "rows": [gray, *grid],
+        "chosen": {"prior_correction": 0.5, "temperature": 0.38}, "min_colourfulness": 0.6}))
+    (tmp_path / "hints.json").write_text(json.dumps({"checkpoint": "effcolor epoch 5", "patch": 3, "rows": [
+        {"hints": 0, "photos": 3, "deltae2000": 10.0, "psnr": 20.0, "at_hints_deltae2000": None},
+        {"hints": 10, "photos": 3, "deltae2000": 6.0, "psnr": 24.0, "at_hints_deltae2000": 4.5}]}))
+    markdown, _ = write_report([gray, model], tmp_path, "val", 3, 512, "evaluate", figure=None)
+    text = markdown.read_text()
+    decoding = text.split("## Decoding", 1)[1].split("\n## ", 1)[0]
+    assert "| 0.50 | 0.38 **chosen** | -15.0% | -8.3% | 100% | 0.70 |" in decoding
+    assert decoding.count("**chosen**") == 1
+    hints = text.split("## Colour hints", 1)[1]
+    assert "| 10 | 6.00 | -40.0% | 24.00 | 4.50 |" in hints and "| 0 | 10.00 |  | 20.00 |  |" in hints

@@ -77,19 +77,6 @@ def choose(gray: dict, rows: list[dict]) -> dict:
     return max(rows, key=colourful)
 
 
-def table(gray: dict, rows: list[dict], chosen: dict) -> str:
-    lines = ["| prior correction A | temperature T | CIEDE2000 vs gray | people vs gray | faces, of gray's "
-             "| colourfulness ratio | people's |", "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        mark = " **chosen**" if r is chosen else ""
-        lines.append(f"| {r['prior_correction']:.2f} | {r['temperature']:.2f}{mark} | "
-                     f"{100 * (r['deltae2000'] / gray['deltae2000'] - 1):+.1f}% | "
-                     f"{100 * (r['people_deltae2000'] / gray['people_deltae2000'] - 1):+.1f}% | "
-                     f"{100 * r['face_deltae2000'] / gray['face_deltae2000']:.0f}% | "
-                     f"{r['colorfulness_ratio']:.2f} | {r['people_colorfulness_ratio']:.2f} |")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path, help="a checkpoint folder (<root>/effcolor/epoch-NNN)")
@@ -100,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     gray, rows = sweep(args.checkpoint, args.data, args.temperatures, args.corrections)
     chosen = choose(gray, rows)
-    print(table(gray, rows, chosen))
+    from colorgan.report import decoding_table
+
+    print(decoding_table(gray, rows, chosen))
     print(f"\nchosen: prior correction {chosen['prior_correction']}, temperature {chosen['temperature']}")
     from colorgan.evaluation import write_json
 

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a clone without installing
 from colorgan import hub  # noqa: E402
 from colorgan.images import load_rgb, save_png  # noqa: E402
-from colorgan.sketch import SketchColorizer, fixed_style, training_drawing  # noqa: E402
+from colorgan.sketch import fixed_style, training_drawing  # noqa: E402
 
 TILE = 224
 INK = (0, 0, 0)
