@@ -177,7 +177,7 @@ def test_max_pooled_hints_reach_the_coarse_scales_at_full_strength():
 def test_a_second_stage_starts_from_the_first_ones_weights(photo_folder, tmp_path):
     common = [f"data.train={photo_folder / 'train'}", f"data.val={photo_folder / 'val'}", "data.manifest=null",
               "data.size=32", "data.crops_per_image=1", "train.batch_size=4", "train.epochs=1",
-              "train.sample_count=1"]
+              "train.sample_count=1", "train.decay_epochs=0"]
     widths = "model.generator={pretrained: true, decoder_widths: [8, 8, 8, 8], hint_pooling: %s}"
     first = train(load_recipe(REPO / "train/configs/effcolor.yaml", [*common, widths % "mean",
                                                                         f"train.out={tmp_path / 'one'}"]), progress=False)
