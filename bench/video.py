@@ -80,7 +80,9 @@ def flicker_and_chroma(frames: list[np.ndarray], offsets: list[int]) -> tuple[fl
 
     width = frames[0].shape[1]
     span = width - offsets[-1]
-    aligned = [rgb_to_lab(f[:, o:o + span])[:, :, 1:] for f, o in zip(frames, offsets)]
+    # Frame i shows the scene from column offsets[i]: the region every frame shows, the scene's columns
+    # offsets[-1] .. width, sits at offsets[-1] - offsets[i] in frame i.
+    aligned = [rgb_to_lab(f[:, offsets[-1] - o:offsets[-1] - o + span])[:, :, 1:] for f, o in zip(frames, offsets)]
     stack = np.stack(aligned)
     return float(stack.std(axis=0).mean()), float(np.hypot(stack[..., 0], stack[..., 1]).mean())
 

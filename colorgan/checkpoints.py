@@ -100,16 +100,19 @@ def save_checkpoint(directory: str | os.PathLike, generator: torch.nn.Module, co
 
     ``dtype``: float32; float16 (half size, for shipping); or int8: every convolution and
     linear weight stored as int8 with float32 per-output-channel scales, the rest (batch
-    norm, biases) float16, a quarter of the float32 size.  Loading dequantizes to float32.
+    norm, biases, and the weights a model names in ``float16_in_int8``) float16, about a quarter
+    of the float32 size.  Loading dequantizes to float32.
     """
     if dtype not in SAVE_DTYPES:
         raise ValueError(f"dtype must be one of {SAVE_DTYPES}, got {dtype!r}")
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     state = {}
+    keep_float16 = tuple(getattr(generator, "float16_in_int8", ()))   # weights too sensitive for int8
     for name, tensor in generator.state_dict().items():
         tensor = tensor.detach().to("cpu")
-        if dtype == "int8" and tensor.is_floating_point() and tensor.dim() >= 2:
+        if (dtype == "int8" and tensor.is_floating_point() and tensor.dim() >= 2
+                and not name.startswith(keep_float16)):
             state[name], state[name + SCALE_SUFFIX] = quantize_int8(tensor)
             continue
         if dtype in ("float16", "int8") and tensor.is_floating_point():

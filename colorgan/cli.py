@@ -385,15 +385,28 @@ def cmd_evaluate(args) -> int:
 
         figure = None
         if args.figure_photos > 0:
-            latest = [hub.resolve(entries, arch, "latest") if args.epoch == "all" else
-                      next(e for e in selected if e.arch == arch) for arch in chosen_archs]
-            figure = compare_figure(latest, photos, Path(args.out) / "compare.png", count=args.figure_photos,
+            figure = compare_figure(figure_entries(selected, rows, chosen_archs), photos,
+                                    Path(args.out) / "compare.png", count=args.figure_photos,
                                     device=args.device).name
         command = (f"python -m colorgan evaluate --data {args.data} --arch {args.arch or hub.default_arch(entries)} "
                    f"--epoch {args.epoch}" + ("" if args.max_side == 512 else f" --max-side {args.max_side}"))
         written = write_report(rows, args.out, args.data, len(photos), args.max_side or None, command, figure)
         print("\nwrote " + ", ".join(str(p) for p in written) + (f", {Path(args.out) / figure}" if figure else ""))
     return 0
+
+
+def figure_entries(selected: list, rows: list[dict], archs: list[str]) -> list:
+    """One checkpoint per architecture for compare.png: the epoch this evaluation measured best (the
+    recommended pick's rule), so the figure shows what the page offers first."""
+    from colorgan.evaluation import selection_score
+
+    gray = next(r for r in rows if r["arch"] == "gray")
+    score = {(r["arch"], r["epoch"]): selection_score(r, gray) for r in rows if r["arch"] != "gray"}
+    picks = []
+    for arch in archs:
+        candidates = [e for e in selected if e.arch == arch]
+        picks.append(min(candidates, key=lambda e: (score.get((e.arch, e.epoch), float("inf")), -e.epoch)))
+    return picks
 
 
 def cmd_train(args) -> int:

@@ -26,6 +26,7 @@ import torch
 from colorgan.checkpoints import load_generator
 from colorgan.color import AB_SCALE, clip_ab_to_gamut, get_space, lab_to_rgb
 from colorgan.distributed import pick_device
+from colorgan.hint_spread import spread_hints
 from colorgan.hints import Hint, hint_map
 
 
@@ -55,6 +56,7 @@ class Colorizer:
         # temperature (the page's vividness), and may take colour hints (colorgan/hints.py).
         self.predicts_distribution = bool(getattr(model, "predicts_distribution", False))
         self.takes_hints = bool(getattr(model, "takes_hints", False))
+        self.hint_spreading = True   # colorgan/hint_spread.py after the network (False: the network alone)
         self.temperature = float(getattr(model, "temperature", 1.0)) if self.predicts_distribution else None
         self.prior_correction = float(getattr(model, "prior_correction", 0.0)) if self.predicts_distribution else None
         # The network's output for the last few photos, so that decoding the same photo again at
@@ -154,7 +156,11 @@ class Colorizer:
                 chroma = self.model.chroma_from_head(head.float(), *x.shape[-2:], **(decoding or {}))
             else:
                 chroma = self.model(x, **extra)
-            chroma = chroma.float().clamp(-1, 1) * strength
+            chroma = chroma.float().clamp(-1, 1)
+        if self.takes_hints and self.hint_spreading and hint_maps is not None and self.space.name == "lab":
+            lightness = torch.from_numpy(np.ascontiguousarray(luma_units, dtype=np.float32))[:, None]
+            chroma = spread_hints(chroma, lightness, hint_maps)   # the user's colours, over the same surface
+        chroma = chroma * strength
         if self.space.name == "lab":
             l_channel = torch.from_numpy(np.ascontiguousarray(luma_units, dtype=np.float32))[:, None].to(self.device)
             chroma = clip_ab_to_gamut(l_channel, chroma * AB_SCALE)

@@ -119,9 +119,13 @@ class ChromaStabiliser:
     ``carry``: how much of the moved previous chroma a perfectly explained pixel keeps (0 = frame
     by frame); ``tolerance``: the luma mismatch (8-bit levels) at which a pixel counts as half
     explained; ``cut``: the mean luma change (8-bit) above which a frame is a new scene.
+    On bench/video.py's 640x480 pan with the recommended model, the flicker left of frame by
+    frame's was 71% at carry 0.8, 65% at 0.9 and 59% at 0.95 (chroma kept in every case): the
+    network's own colours are already steady, so only a long memory steadies them further, and
+    pixels the flow does not explain (moving or newly uncovered things) still take the new colour.
     """
 
-    def __init__(self, carry: float = 0.8, tolerance: float = 6.0, cut: float = 30.0):
+    def __init__(self, carry: float = 0.95, tolerance: float = 6.0, cut: float = 30.0):
         self.carry, self.tolerance, self.cut = carry, tolerance, cut
         self.flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
         self.previous: tuple[np.ndarray, np.ndarray] | None = None   # (luma 8-bit, chroma)

@@ -9,7 +9,9 @@ in the users' form: a square patch of PATCH render pixels (in the photo's own pi
 colour is the mean sRGB colour of the original there.  The photo is colorized with the hints
 and compared with the original: mean CIEDE2000 and PSNR over the photos.  "At the hints" is the
 CIEDE2000 between each hint's colour and the result's mean colour over its patch: does the
-colour land where the user put it?  docs/results.md includes the table; docs/hints.png plots it.
+colour land where the user put it?  Both as users get it (the network, then the edge-aware
+spreading of colorgan/hint_spread.py) and for the network alone.  docs/results.md includes the
+table; docs/hints.png plots it.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def colour_at_hints(result: np.ndarray, hints: list[dict]) -> list[float]:
     return errors
 
 
-def measure(checkpoint: Path, data: Path, counts, seed: int = 0) -> list[dict]:
+def measure(checkpoint: Path, data: Path, counts, seed: int = 0, spread: bool = True) -> list[dict]:
     from tqdm import tqdm
 
     from colorgan.evaluation import load_references
@@ -66,6 +68,7 @@ def measure(checkpoint: Path, data: Path, counts, seed: int = 0) -> list[dict]:
     from colorgan.pipeline import Colorizer
 
     colorizer = Colorizer.from_checkpoint(checkpoint, device="cpu")
+    colorizer.hint_spreading = spread   # False: what the network does with the hint channels alone
     if not colorizer.takes_hints:
         raise SystemExit(f"{checkpoint} does not take hints")
     photos = load_references(data, max_side=512)
@@ -98,11 +101,18 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     xs = [max(c, 0.5) for c in counts]   # 0 hints drawn at 0.5 on the log axis
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
     left.plot(xs, [r["deltae2000"] for r in rows], marker="o", label="whole photo")
+    if all(r.get("network_deltae2000") is not None for r in rows):
+        left.plot(xs, [r["network_deltae2000"] for r in rows], marker="o", linestyle="--",
+                  label="whole photo, network alone")
     marked = [(x, r["at_hints_deltae2000"]) for x, r in zip(xs, rows) if r["at_hints_deltae2000"] is not None]
     if marked:
         left.plot(*zip(*marked), marker="s", label="at the hinted points")
     left.set_ylabel("CIEDE2000 (lower is better)")
-    right.plot(xs, [r["psnr"] for r in rows], marker="o", color="tab:green")
+    right.plot(xs, [r["psnr"] for r in rows], marker="o", color="tab:green", label="with spreading")
+    if all(r.get("network_psnr") is not None for r in rows):
+        right.plot(xs, [r["network_psnr"] for r in rows], marker="o", linestyle="--", color="tab:green",
+                   label="network alone")
+        right.legend(fontsize=8)
     right.set_ylabel("PSNR dB (higher is better)")
     for axis in (left, right):
         axis.set_xscale("log")
@@ -115,6 +125,14 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def _shown(path: Path) -> str:
+    """A path as the report shows it: relative to the repository when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,9 +150,16 @@ def main(argv: list[str] | None = None) -> int:
 
         entry = hub.resolve([e for e in hub.list_checkpoints() if e.source == "checkpoints"])
         checkpoint, label = hub.fetch(entry), f"{entry.arch} epoch {entry.epoch}"
+    print("the network alone (no spreading after it):")
+    alone = measure(checkpoint, args.data, args.counts, spread=False)
+    print("as users get it (colorgan/hint_spread.py after the network):")
     rows = measure(checkpoint, args.data, args.counts)
+    for row, network in zip(rows, alone):
+        row["network_deltae2000"] = network["deltae2000"]
+        row["network_psnr"] = network["psnr"]
+        row["network_at_hints_deltae2000"] = network["at_hints_deltae2000"]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "hints.json").write_text(json.dumps({"checkpoint": label, "data": str(args.data), "patch": PATCH,
+    (args.out / "hints.json").write_text(json.dumps({"checkpoint": label, "data": _shown(args.data), "patch": PATCH,
                                                      "rows": rows}, indent=1))
     plot(rows, args.out / "hints.png", f"{label}: random ground-truth hints on {rows[0]['photos']} val photos")
     print(f"wrote {args.out / 'hints.json'} and {args.out / 'hints.png'}")
