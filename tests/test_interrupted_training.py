@@ -28,7 +28,7 @@ from tests.conftest import FULL_RELIABILITY, REPO
 from tests.test_trainer import TINY_RUN, recipe_for
 
 KILLS = 12 if FULL_RELIABILITY else 2
-EPOCHS = KILLS + 2
+EPOCHS = 20 * KILLS     # tiny epochs take 0.1-1 s: enough that no run ends inside the kill window
 KILL_WINDOW_S = 3.0      # a tiny epoch takes about 1 s here: kills land in every phase of an epoch
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 
