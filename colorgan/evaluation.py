@@ -210,6 +210,15 @@ def _clean(value):
     return value
 
 
+def shown_path(path: str | os.PathLike, root: str | os.PathLike) -> str:
+    """A path as reports show it: relative to ``root`` (the repository) when inside it, so that
+    committed reports do not carry one machine's folders."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+
+
 def write_json(rows: list[dict], path: str | os.PathLike, data: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -84,11 +85,32 @@ def server(tmp_path_factory):
             demo.close()
 
 
-@pytest.fixture(scope="module")
-def client(server, tmp_path_factory):
+@contextmanager
+def launched_page(root: Path, tmp_path_factory, **launch):
+    """The page over the checkpoints under ``root`` only, on a free 127.0.0.1 port: yields (url, WebApp, demo)."""
+    import app as page
+
+    port = free_port()
+    entries = [e for e in hub.list_checkpoints([root]) if e.path is not None and root in e.path.parents]
+    app = webapp.WebApp(entries=entries, workdir=webapp.WorkDir(tmp_path_factory.mktemp("work")))
+    demo = page.build_demo(app)
+    page.launch(demo, prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=port, **launch)
+    try:
+        yield f"http://127.0.0.1:{port}/", app, demo
+    finally:
+        demo.close()
+
+
+def client_for(url: str, tmp_path_factory):
+    """A gradio_client Client for a launched page, downloading into a fresh folder."""
     from gradio_client import Client
 
-    return Client(server[0], verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
+    return Client(url, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
+
+
+@pytest.fixture(scope="module")
+def client(server, tmp_path_factory):
+    return client_for(server[0], tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

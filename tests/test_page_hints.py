@@ -13,20 +13,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorgan import hub, webapp
 from colorgan.checkpoints import save_checkpoint
 from colorgan.hub import write_manifest
 from colorgan.models import build_generator
 from tests.conftest import natural_photo, save_hint_sensitive_effcolor
-from tests.test_app import CHROMIUM_FLAGS, _chromium, free_port, upload
+from tests.test_app import CHROMIUM_FLAGS, _chromium, client_for, launched_page, upload
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import app as page
-
     root = save_hint_sensitive_effcolor(tmp_path_factory.mktemp("ckpts"))
     save_checkpoint(root / "unet" / "epoch-002", build_generator("unet", ngf=8, depth=4),
                     {"arch": "unet", "kwargs": {"ngf": 8, "depth": 4}, "epoch": 2, "render_size": 32})
@@ -34,22 +31,13 @@ def server(tmp_path_factory):
                    recommended=("effcolor", 1), baseline={"deltae2000": 10.0})
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-        port = free_port()
-        entries = [e for e in hub.list_checkpoints([root]) if e.path is not None and root in e.path.parents]
-        app = webapp.WebApp(entries=entries, workdir=webapp.WorkDir(tmp_path_factory.mktemp("work")))
-        demo = page.build_demo(app)
-        page.launch(demo, prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=port)
-        try:
-            yield f"http://127.0.0.1:{port}/", app
-        finally:
-            demo.close()
+        with launched_page(root, tmp_path_factory) as (url, app, _):
+            yield url, app
 
 
 @pytest.fixture(scope="module")
 def client(server, tmp_path_factory):
-    from gradio_client import Client
-
-    return Client(server[0], verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
+    return client_for(server[0], tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

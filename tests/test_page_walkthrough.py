@@ -17,34 +17,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorgan import hub, webapp
 from tests.conftest import REPO, natural_photo
-from tests.test_app import CHROMIUM_FLAGS, _chromium, free_port, make_root, upload
+from tests.test_app import CHROMIUM_FLAGS, _chromium, client_for, launched_page, make_root, upload
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import app as page
-
-    root = make_root(tmp_path_factory.mktemp("ckpts"))
-    port = free_port()
-    entries = [e for e in hub.list_checkpoints([root]) if e.path is not None and root in e.path.parents]
-    app = webapp.WebApp(entries=entries, workdir=webapp.WorkDir(tmp_path_factory.mktemp("work")))
-    demo = page.build_demo(app)
-    page.launch(demo, prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=port)
-    try:
-        yield f"http://127.0.0.1:{port}/", app, demo
-    finally:
-        demo.close()
+    with launched_page(make_root(tmp_path_factory.mktemp("ckpts")), tmp_path_factory) as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
 def client(server, tmp_path_factory):
-    from gradio_client import Client
-
-    return Client(server[0], verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
+    return client_for(server[0], tmp_path_factory)
 
 
 def test_the_default_model_is_loaded_when_the_page_starts(server):

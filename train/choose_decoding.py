@@ -77,13 +77,6 @@ def choose(gray: dict, rows: list[dict]) -> dict:
     return max(rows, key=colourful)
 
 
-def _shown(path: Path) -> str:
-    """A path as the report shows it: relative to the repository when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -99,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(decoding_table(gray, rows, chosen))
     print(f"\nchosen: prior correction {chosen['prior_correction']}, temperature {chosen['temperature']}")
-    from colorgan.evaluation import write_json
+    from colorgan.evaluation import shown_path, write_json
 
-    write_json([gray, *rows], args.out, _shown(args.data))
+    write_json([gray, *rows], args.out, shown_path(args.data, ROOT))
     document = json.loads(args.out.read_text())
     document.update(checkpoint=str(args.checkpoint), chosen={"prior_correction": chosen["prior_correction"],
                                                              "temperature": chosen["temperature"]},

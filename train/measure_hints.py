@@ -127,13 +127,6 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def _shown(path: Path) -> str:
-    """A path as the report shows it: relative to the repository when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -159,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         row["network_psnr"] = network["psnr"]
         row["network_at_hints_deltae2000"] = network["at_hints_deltae2000"]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "hints.json").write_text(json.dumps({"checkpoint": label, "data": _shown(args.data), "patch": PATCH,
+    from colorgan.evaluation import shown_path
+
+    (args.out / "hints.json").write_text(json.dumps({"checkpoint": label, "data": shown_path(args.data, ROOT), "patch": PATCH,
                                                      "rows": rows}, indent=1))
     plot(rows, args.out / "hints.png", f"{label}: random ground-truth hints on {rows[0]['photos']} val photos")
     print(f"wrote {args.out / 'hints.json'} and {args.out / 'hints.png'}")
