@@ -67,6 +67,7 @@ class TrainConfig:
     label_flip: float = 0.0                 # seed 003: probability of swapping real/fake targets for D
     regression_loss: str = "l1"             # l1 or l2: the reconstruction term (seed 004 baseline)
     save_every: int = 1                     # checkpoint, samples and curve every N epochs
+    stop_after_epoch: int | None = None     # end after this epoch (checkpointed; the schedule stays train.epochs')
     sample_count: int = 4                   # fixed validation photos in the sample grid
     max_steps_per_epoch: int | None = None  # cap, for quick runs
     seed: int = 0
@@ -267,6 +268,8 @@ def _validate(recipe: Recipe) -> None:
         (0 <= t.label_flip < 0.5, "train.label_flip must be in [0, 0.5)"),
         (t.regression_loss in ("l1", "l2"), "train.regression_loss must be l1 or l2"),
         (t.save_every >= 1, "train.save_every must be at least 1"),
+        (t.stop_after_epoch is None or (isinstance(t.stop_after_epoch, int) and 1 <= t.stop_after_epoch <= t.epochs),
+         f"train.stop_after_epoch must be an epoch from 1 to train.epochs ({t.epochs}), or null"),
         (t.save_dtype in ("float32", "float16", "int8"), "train.save_dtype must be float32, float16 or int8"),
         (t.max_steps_per_epoch is None or (isinstance(t.max_steps_per_epoch, int) and t.max_steps_per_epoch >= 1),
          "train.max_steps_per_epoch must be an integer >= 1, or null"),

@@ -5,11 +5,12 @@ checkpoint beside the gray baseline, on all validation photos, on the photos wit
 inside faces, with the final training losses of its epoch in the columns seed 000's report
 tabulates (G adversarial, L1, G total, D); the figure shows validation photos (people first)
 through each architecture, gray and original beside them, because numbers alone do not show
-purple grass, green faces or colour blotches.  Beside results.json, three files add their
+purple grass, green faces or colour blotches.  Beside results.json, four files add their
 sections when present: ``objectives.json`` (train/compare_objectives.py: the objective
 comparison of the recommended network), ``decoding.json`` (train/choose_decoding.py: its
-temperature and prior correction) and ``hints.json`` (train/measure_hints.py: how it follows
-random ground-truth hints).
+temperature and prior correction), ``hints.json`` (train/measure_hints.py: how it follows
+random ground-truth hints) and ``hint_cost.json`` (train/measure_hint_cost.py: what training
+with hints costs it when given none).
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from colorgan.checkpoints import atomic_write_bytes
 from colorgan.color import gray_rgb
 from colorgan.evaluation import EvalPhoto, recommended_pick, vs_gray, write_json
 from colorgan.hub import Entry, load_colorizer
+
+
+def table_head(header: str) -> tuple[str, str]:
+    """A markdown header row and its delimiter row, cell for cell (GitHub renders no table when they differ)."""
+    return header, "|" + "---|" * (header.count("|") - 1)
 
 
 def _fmt(value, digits: int) -> str:
@@ -59,7 +65,8 @@ QUALITY_HEADER = ("CIEDE2000 | vs gray | people | vs gray | faces | of gray's | 
 
 def results_markdown(rows: list[dict], data: str, photo_count: int, max_side: int | None,
                      command: str, figure: str | None = "compare.png", objectives: dict | None = None,
-                     decoding: dict | None = None, hints: dict | None = None) -> str:
+                     decoding: dict | None = None, hints: dict | None = None,
+                     hint_cost: dict | None = None) -> str:
     """The report: how it was measured, the final epoch of each arch ranked, every checkpoint, and the
     recommended network's objectives, decoding and hints when measured."""
     gray = next(r for r in rows if r["arch"] == "gray")
@@ -95,8 +102,7 @@ def results_markdown(rows: list[dict], data: str, photo_count: int, max_side: in
         finals[best["arch"]] = best
     lines += ["## Each architecture, best CIEDE2000 first", "",
               "The final epoch of each architecture (for the recommended model, the recommended epoch).", "",
-              f"| arch | epoch | {QUALITY_HEADER} | PSNR dB | SSIM |",
-              "|" + "---|" * 14,
+              *table_head(f"| arch | epoch | {QUALITY_HEADER} | PSNR dB | SSIM |"),
               f"| gray | | {quality_columns(gray, gray)} | {_fmt(gray['psnr'], 2)} | {_fmt(gray['ssim'], 4)} |"]
     for r in sorted(finals.values(), key=lambda r: r["deltae2000"]):
         lines.append(f"| {r['arch']} | {r['epoch']} | {quality_columns(r, gray)} | {_fmt(r['psnr'], 2)} | "
@@ -107,9 +113,10 @@ def results_markdown(rows: list[dict], data: str, photo_count: int, max_side: in
         lines += ["", decoding_markdown(decoding)]
     if hints:
         lines += ["", hints_markdown(hints)]
+    if hint_cost:
+        lines += ["", hint_cost_markdown(hint_cost)]
     lines += ["", "## Every checkpoint", "",
-              f"| arch | epoch | {QUALITY_HEADER} | PSNR dB | SSIM | G adv | L1 | G total | D |",
-              "|" + "---|" * 18]
+              *table_head(f"| arch | epoch | {QUALITY_HEADER} | PSNR dB | SSIM | G adv | L1 | G total | D |")]
     for r in [gray] + models:
         lines.append(
             f"| {r['arch']} | {'' if r['epoch'] is None else r['epoch']} | {quality_columns(r, gray)} | "
@@ -128,7 +135,7 @@ def objectives_markdown(objectives: dict) -> str:
     gray = next(r for r in rows if r["arch"] == "gray")
     lines = ["## Objectives for the recommended network, on one budget", "",
              objectives.get("about", ""), "",
-             f"| objective | epoch | {QUALITY_HEADER} | PSNR dB |", "|" + "---|" * 12,
+             *table_head(f"| objective | epoch | {QUALITY_HEADER} | PSNR dB |"),
              f"| gray | | {quality_columns(gray, gray)} | {_fmt(gray['psnr'], 2)} |"]
     for r in rows:
         if r["arch"] != "gray":
@@ -190,6 +197,21 @@ def hints_markdown(hints: dict) -> str:
                      f"{_fmt(r['psnr'], 2)} | {_fmt(r.get('at_hints_deltae2000'), 2)} | "
                      f"{_fmt(r.get('network_deltae2000'), 2)} | {change(r, 'network_deltae2000')} | "
                      f"{_fmt(r.get('network_at_hints_deltae2000'), 2)} |")
+    return "\n".join(lines)
+
+
+def hint_cost_markdown(hint_cost: dict) -> str:
+    """The shipped (hint-trained) checkpoints given no hints against the same recipe trained without
+    hints (train/measure_hint_cost.py): what one checkpoint for both uses costs."""
+    rows = hint_cost["rows"]
+    gray = next(r for r in rows if r["arch"] == "gray")
+    lines = ["## What training with hints costs the automatic colorization", "",
+             hint_cost.get("about", ""), "",
+             *table_head(f"| effcolor | epoch | {QUALITY_HEADER} | PSNR dB |"),
+             f"| gray | | {quality_columns(gray, gray)} | {_fmt(gray['psnr'], 2)} |"]
+    for r in rows:
+        if r["arch"] != "gray":
+            lines.append(f"| {r['variant']} | {r['epoch']} | {quality_columns(r, gray)} | {_fmt(r['psnr'], 2)} |")
     return "\n".join(lines)
 
 
@@ -255,7 +277,7 @@ def write_report(rows: list[dict], out_dir: str | os.PathLike, data: str, photo_
     markdown = out_dir / "results.md"
     json_path = out_dir / "results.json"
     extra = {name: json.loads((out_dir / f"{name}.json").read_text())
-             for name in ("objectives", "decoding", "hints") if (out_dir / f"{name}.json").is_file()}
+             for name in ("objectives", "decoding", "hints", "hint_cost") if (out_dir / f"{name}.json").is_file()}
     write_json(rows, json_path, data)
     atomic_write_bytes(markdown, results_markdown(rows, data, photo_count, max_side, command, figure,
                                                   **extra).encode())

@@ -250,6 +250,7 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
         step_seconds = time.time() - started  # the training steps alone, for throughput (bench/train_speed.py)
         distributed.all_reduce_mean(sums)
         means = (sums[:7] / sums[7].clamp_min(1)).tolist()
+        stopping = epoch == cfg_t.stop_after_epoch   # part of a longer schedule (every rank stops)
 
         if main:
             validate = sketch_task.validate if sketching else functools.partial(_validate, space=space)
@@ -259,7 +260,7 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
             row = dict(zip(LOG_FIELDS, [epoch, steps, images, round(time.time() - started, 2),
                                         opt_g.param_groups[0]["lr"], g_adv, g_l1, g_class if classifying else "",
                                         g_total, d_real, d_fake, d_total, val_l1, round(step_seconds, 3)]))
-            due = epoch % cfg_t.save_every == 0 or epoch == cfg_t.epochs
+            due = epoch % cfg_t.save_every == 0 or epoch == cfg_t.epochs or stopping
             if due:
                 save_checkpoint(checkpoint_dir(out.parent, out.name, epoch), generator,
                                 _checkpoint_config(recipe, generator, epoch, row), dtype=cfg_t.save_dtype)
@@ -274,6 +275,11 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
                   f"G adv {row['g_adv']:.3f}, D {row['d_total']:.3f}, {row['seconds']:.0f}s"
                   + (f" -> {checkpoint_dir(out.parent, out.name, epoch)}" if due else ""))
         distributed.barrier()
+        if stopping:
+            if main:
+                print(f"stopped after epoch {epoch} of {cfg_t.epochs} (train.stop_after_epoch); run the recipe "
+                      "again with a later one, or without it, to go on")
+            break
     return out
 
 

@@ -100,8 +100,8 @@ def test_the_figure_shows_people_first_largest_faces_first(tmp_path):
     assert [p.path.name for p in figure_photos(photos, 4)] == ["portrait", "crowd", "sea", "tools"]
 
 
-def test_the_report_adds_the_decoding_and_hints_sections_beside_it(tmp_path):
-    """decoding.json and hints.json beside results.json become tables in results.md, marked and compared."""
+def test_the_report_adds_the_decoding_hints_and_hint_cost_sections_beside_it(tmp_path):
+    """decoding.json, hints.json and hint_cost.json beside results.json become tables in results.md, marked and compared."""
     from colorgan.report import write_report
 
     gray = {"arch": "gray", "epoch": None, "deltae2000": 10.0, "people_deltae2000": 12.0, "face_deltae2000": 8.0,
@@ -114,8 +114,18 @@ def test_the_report_adds_the_decoding_and_hints_sections_beside_it(tmp_path):
     (tmp_path / "hints.json").write_text(json.dumps({"checkpoint": "effcolor epoch 5", "patch": 3, "rows": [
         {"hints": 0, "photos": 3, "deltae2000": 10.0, "psnr": 20.0, "at_hints_deltae2000": None},
         {"hints": 10, "photos": 3, "deltae2000": 6.0, "psnr": 24.0, "at_hints_deltae2000": 4.5}]}))
+    (tmp_path / "hint_cost.json").write_text(json.dumps({"about": "twin", "rows": [
+        gray, dict(model, variant="trained with hints (shipped), given none"),
+        dict(model, variant="trained without hints", deltae2000=8.0)]}))
     markdown, _ = write_report([gray, model], tmp_path, "val", 3, 512, "evaluate", figure=None)
     text = markdown.read_text()
+    lines = text.splitlines()
+    delimiters = [i for i, line in enumerate(lines) if line.startswith("|---")]
+    assert len(delimiters) >= 4 and all(lines[i].count("|") == lines[i - 1].count("|") for i in delimiters), \
+        "every table's delimiter row has as many cells as its header (or GitHub shows no table)"
+    cost = text.split("## What training with hints costs", 1)[1].split("\n## ", 1)[0]
+    assert "| trained with hints (shipped), given none | 5 | 8.50 | -15.0% |" in cost
+    assert "| trained without hints | 5 | 8.00 | -20.0% |" in cost
     decoding = text.split("## Decoding", 1)[1].split("\n## ", 1)[0]
     assert "| 0.50 | 0.38 **chosen** | -15.0% | -8.3% | 100% | 0.70 |" in decoding
     assert decoding.count("**chosen**") == 1

@@ -36,3 +36,14 @@ def test_no_hints_leave_the_networks_colours_alone_and_two_hints_each_keep_their
     out = spread_hints(chroma, lightness, hints)
     assert torch.allclose(out[0, 0, 19, 11], torch.tensor(0.4)) and torch.allclose(out[0, 0, 19, 15], torch.tensor(-0.3))
     assert -0.3 < out[0, 0, 19, 13] < 0.4
+
+
+def test_a_hint_follows_what_the_network_coloured_alike_more_than_what_it_coloured_otherwise():
+    chroma, lightness, hints = _scene()
+    chroma[0, 1, :, 20:30] = 0.5                     # the network made this strip (same lightness) yellow
+    out = spread_hints(chroma, lightness, hints)
+    followed_alike = out[0, 0, 19, 17]              # 5 px right of the patch, coloured like it
+    followed_other = out[0, 0, 19, 22]              # 10 px right, coloured otherwise
+    assert followed_alike > 0.3 and followed_other.abs() < 0.01
+    no_colour_term = spread_hints(chroma, lightness, hints, network_ab_sigma=None)
+    assert no_colour_term[0, 0, 19, 22] > 0.2       # without the colour term it would have followed

@@ -82,6 +82,23 @@ def test_resume_continues_at_the_right_epoch(photo_folder, tmp_path, capsys):
     assert "already trained to epoch 3" in capsys.readouterr().out
 
 
+def test_stop_after_epoch_trains_part_of_a_schedule_and_the_rest_resumes(photo_folder, tmp_path, capsys):
+    out = tmp_path / "runs"
+    schedule = ["train.epochs=4", "train.decay_epochs=3", "train.save_every=3"]
+    train(recipe_for(photo_folder, out, *schedule, "train.stop_after_epoch=2"), progress=False)
+    assert "stopped after epoch 2 of 4" in capsys.readouterr().out
+    assert (out / "unet" / "epoch-002").is_dir(), "the epoch it stops at is checkpointed, due or not"
+    rows = list(csv.DictReader((out / "unet" / "train_log.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    base = load_recipe(REPO / "train/configs/unet.yaml").train.lr_g
+    assert float(rows[1]["lr_g"]) == pytest.approx(0.75 * base), "the 4-epoch schedule's rate, not a 2-epoch one's"
+    train(recipe_for(photo_folder, out, *schedule), progress=False)
+    rows = list(csv.DictReader((out / "unet" / "train_log.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    with pytest.raises(RecipeError, match="stop_after_epoch"):
+        recipe_for(photo_folder, out, *schedule, "train.stop_after_epoch=5")
+
+
 def test_resume_refuses_a_different_model(photo_folder, tmp_path):
     out = tmp_path / "runs"
     train(recipe_for(photo_folder, out, "train.epochs=1"), progress=False)
