@@ -219,9 +219,11 @@ def shown_path(path: str | os.PathLike, root: str | os.PathLike) -> str:
         return str(path)
 
 
-def write_json(rows: list[dict], path: str | os.PathLike, data: str) -> None:
+def write_json(rows: list[dict], path: str | os.PathLike, data: str, about: str | None = None) -> None:
+    """The rows as JSON (atomically); ``about`` says how they were made, for the report's section."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps({"data": str(data), "rows": _clean(rows)}, indent=1))
+    document = {"data": str(data), **({"about": about} if about else {}), "rows": _clean(rows)}
+    tmp.write_text(json.dumps(document, indent=1))
     os.replace(tmp, path)

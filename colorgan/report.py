@@ -129,18 +129,22 @@ def results_markdown(rows: list[dict], data: str, photo_count: int, max_side: in
     return "\n".join(lines) + "\n"
 
 
-def objectives_markdown(objectives: dict) -> str:
-    """The objective comparison of the recommended network (train/compare_objectives.py)."""
-    rows = objectives["rows"]
+def variants_markdown(document: dict, title: str, first_column: str) -> str:
+    """A section of named variants of the recommended network (``variant`` per row) against gray."""
+    rows = document["rows"]
     gray = next(r for r in rows if r["arch"] == "gray")
-    lines = ["## Objectives for the recommended network, on one budget", "",
-             objectives.get("about", ""), "",
-             *table_head(f"| objective | epoch | {QUALITY_HEADER} | PSNR dB |"),
+    lines = [f"## {title}", "", document.get("about", ""), "",
+             *table_head(f"| {first_column} | epoch | {QUALITY_HEADER} | PSNR dB |"),
              f"| gray | | {quality_columns(gray, gray)} | {_fmt(gray['psnr'], 2)} |"]
     for r in rows:
         if r["arch"] != "gray":
             lines.append(f"| {r['variant']} | {r['epoch']} | {quality_columns(r, gray)} | {_fmt(r['psnr'], 2)} |")
     return "\n".join(lines)
+
+
+def objectives_markdown(objectives: dict) -> str:
+    """The objective comparison of the recommended network (train/compare_objectives.py)."""
+    return variants_markdown(objectives, "Objectives for the recommended network, on one budget", "objective")
 
 
 def decoding_table(gray: dict, rows: list[dict], chosen: dict | None) -> str:
@@ -203,16 +207,7 @@ def hints_markdown(hints: dict) -> str:
 def hint_cost_markdown(hint_cost: dict) -> str:
     """The shipped (hint-trained) checkpoints given no hints against the same recipe trained without
     hints (train/measure_hint_cost.py): what one checkpoint for both uses costs."""
-    rows = hint_cost["rows"]
-    gray = next(r for r in rows if r["arch"] == "gray")
-    lines = ["## What training with hints costs the automatic colorization", "",
-             hint_cost.get("about", ""), "",
-             *table_head(f"| effcolor | epoch | {QUALITY_HEADER} | PSNR dB |"),
-             f"| gray | | {quality_columns(gray, gray)} | {_fmt(gray['psnr'], 2)} |"]
-    for r in rows:
-        if r["arch"] != "gray":
-            lines.append(f"| {r['variant']} | {r['epoch']} | {quality_columns(r, gray)} | {_fmt(r['psnr'], 2)} |")
-    return "\n".join(lines)
+    return variants_markdown(hint_cost, "What training with hints costs the automatic colorization", "effcolor")
 
 
 def pick_photos(photos: list, count: int) -> list:

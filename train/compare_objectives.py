@@ -14,7 +14,6 @@ faces) into docs/objectives.json, which docs/results.md includes.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -85,15 +84,12 @@ def evaluate(names: list[str], data: Path, out: Path) -> None:
               f"{row['colorfulness_ratio']:.2f}", flush=True)
     if rows:
         crops = 14 * 832
-        write_json(rows, out, str(data))
-        document = json.loads(out.read_text())
-        document["about"] = (
+        write_json(rows, out, str(data), about=(
             f"`python train/compare_objectives.py`: the recommended network (full frozen ImageNet Lite0 encoder, "
             f"decoder to /4) trained {crops:,} crops of 224 px (14 epochs, people three times as often) with "
             "each objective, final epochs on the validation photos as above. Classification decodes at the "
             "paper's T = 0.38. GAN rows: PatchGAN (ndf 16), 2 warm-up epochs, then the adversarial loss "
-            "beside L1 (lambda 100) or the classification loss (lambda 3).")
-        out.write_text(json.dumps(document, indent=1))
+            "beside L1 (lambda 100) or the classification loss (lambda 3)."))
         print(f"wrote {out}")
 
 

@@ -15,7 +15,6 @@ photos -> docs/hint_cost.json, which docs/results.md includes.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -87,13 +86,10 @@ def evaluate(shipped: list, data: Path, out: Path) -> None:
         print(f"epoch {entry.epoch}: CIEDE2000 {with_hints['deltae2000']:.2f} trained with hints vs "
               f"{without['deltae2000']:.2f} without ({100 * (with_hints['deltae2000'] / without['deltae2000'] - 1):+.1f}%); "
               f"people {with_hints['people_deltae2000']:.2f} vs {without['people_deltae2000']:.2f}", flush=True)
-    write_json(rows, out, shown_path(data, ROOT))
-    document = json.loads(out.read_text())
-    document["about"] = ("`python train/measure_hint_cost.py`: train/configs/effcolor.yaml trained once more with "
-                         "hints switched off (same photos, crops per epoch and schedule), stored like the shipped "
-                         "checkpoints (int8, the shipped decoding), both evaluated without hints on the "
-                         "validation photos as above.")
-    out.write_text(json.dumps(document, indent=1))
+    write_json(rows, out, shown_path(data, ROOT), about=(
+        "`python train/measure_hint_cost.py`: train/configs/effcolor.yaml trained once more with hints switched "
+        "off (same photos, crops per epoch and schedule), stored like the shipped checkpoints (int8, the shipped "
+        "decoding), both evaluated without hints on the validation photos as above."))
     print(f"wrote {out}")
 
 
