@@ -42,6 +42,34 @@ def split_files(files: Sequence[Path], val_fraction: float, seed: int = 0,
     return train, val
 
 
+def cut_mix(batch: torch.Tensor, share: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Paste a random rectangle (10-50% of the area) of another crop of the batch into ``share`` of the crops.
+
+    Why: a few hundred photos, each seen a hundred times, are learnt by heart (on training photos
+    the model's CIEDE2000 is half of gray's, on validation 87%): the network recognises a photo from
+    its whole context and recalls its colours.  A crop whose context is a collage cannot be
+    recalled, only coloured from what each region shows (CutMix, Yun et al. 2019, used here for a
+    dense target).  NxCxHxW, any dtype; returns a new tensor.
+    """
+    count, height, width = batch.shape[0], batch.shape[-2], batch.shape[-1]
+    out = batch.clone()
+    if count < 2 or share <= 0:
+        return out
+    donors = torch.roll(torch.arange(count), 1)
+    for index in range(count):
+        if torch.rand(1, generator=generator).item() >= share:
+            continue
+        area = 0.1 + 0.4 * torch.rand(1, generator=generator).item()
+        aspect = math.exp((torch.rand(1, generator=generator).item() - 0.5) * math.log(4))   # 1:2 .. 2:1
+        box_h = max(1, min(height, round(math.sqrt(area * height * width / aspect))))
+        box_w = max(1, min(width, round(math.sqrt(area * height * width * aspect))))
+        top = int(torch.randint(0, height - box_h + 1, (1,), generator=generator))
+        left = int(torch.randint(0, width - box_w + 1, (1,), generator=generator))
+        out[index, ..., top:top + box_h, left:left + box_w] = batch[donors[index], ..., top:top + box_h,
+                                                                    left:left + box_w]
+    return out
+
+
 def resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area interpolation when shrinking (no aliasing), bilinear when enlarging."""
     shrinking = width * height < rgb.shape[0] * rgb.shape[1]

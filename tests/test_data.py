@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from colorgan.color import rgb_to_lab
-from colorgan.data import (PhotoDataset, center_square, make_pair, photo_files, random_resized_crop, split_files,
+from colorgan.data import (PhotoDataset, center_square, cut_mix, make_pair, photo_files, random_resized_crop, split_files,
                            split_pair, write_pairs)
 from colorgan.images import load_rgb
 from tests.conftest import natural_photo
@@ -78,3 +78,25 @@ def test_pairs_round_trip(photo_folder, tmp_path):
     assert dataset[0].shape == (3, 16, 16)
     with pytest.raises(ValueError, match="twice as wide"):
         split_pair(rgb)
+
+
+def test_cut_mix_pastes_one_rectangle_of_another_crop():
+    batch = torch.stack([torch.full((3, 40, 48), value, dtype=torch.uint8) for value in (10, 20, 30, 40)])
+    mixed = cut_mix(batch, 1.0, torch.Generator().manual_seed(3))
+    assert torch.equal(batch[:, 0, 0, 0], torch.tensor([10, 20, 30, 40], dtype=torch.uint8))   # input untouched
+    for index, own in enumerate((10, 20, 30, 40)):
+        donor = (10, 20, 30, 40)[index - 1]
+        changed = mixed[index, 0] != own
+        assert set(mixed[index].unique().tolist()) == {own, donor}
+        assert 0.05 <= changed.float().mean().item() <= 0.55
+        rows, cols = changed.nonzero(as_tuple=True)   # one filled rectangle
+        box = changed[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        assert bool(box.all())
+    assert torch.equal(cut_mix(batch, 0.0), batch)
+    assert torch.equal(cut_mix(batch[:1], 1.0), batch[:1])   # nothing to mix with
+
+
+def test_cut_mix_share_is_checked():
+    from colorgan.config import RecipeError, recipe_from_dict
+    with pytest.raises(RecipeError, match="data.cutmix"):
+        recipe_from_dict({"model": {"arch": "unet"}, "data": {"cutmix": 1.5}})
