@@ -41,6 +41,7 @@ class DataConfig:
     manifest: str | None = None             # fetch_photos.py's manifest.csv: which photos show people
     people_weight: int = 1                  # photos with people get this many times the crops
     cutmix: float = 0.0                     # share of crops that get a rectangle of another crop pasted in
+    age: float = 0.0                        # share of crops whose gray input gets an old print's tones (data.age_luma)
     num_workers: int = -1                   # -1: 0 on CPU, up to 8 on CUDA
 
 
@@ -250,6 +251,7 @@ def _validate(recipe: Recipe) -> None:
         (d.crops_per_image >= 1, "data.crops_per_image must be at least 1"),
         (d.people_weight >= 1, "data.people_weight must be at least 1"),
         (0 <= d.cutmix <= 1, "data.cutmix must be a share of the crops, from 0 to 1"),
+        (0 <= d.age <= 1, "data.age must be a share of the crops, from 0 to 1"),
         (t.lambda_class > 0, "train.lambda_class must be positive"),
         (t.tune_encoder_blocks >= 0, "train.tune_encoder_blocks must be >= 0"),
         (t.tune_from_epoch >= 1, "train.tune_from_epoch must be at least 1"),

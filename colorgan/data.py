@@ -70,6 +70,45 @@ def cut_mix(batch: torch.Tensor, share: float, generator: torch.Generator | None
     return out
 
 
+def age_luma(luma: torch.Tensor, share: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Give ``share`` of the crops the tones of an old print: a tone curve, faded blacks and whites, blur, grain.
+
+    Why: users bring scanned black-and-white prints, not the L channel of a modern colour photo;
+    their tone curves, contrast, sharpness and grain differ from what the model trains on.  Only
+    the input changes, the target colours stay, so the model learns colour from what things are
+    rather than from exact grey levels, and a photo seen a hundred times looks a little different
+    each time.  ``luma``: Nx1xHxW in [-1, 1] (both colour spaces); returns a new tensor.
+    """
+    out = luma.clone()
+    if share <= 0:
+        return out
+
+    def uniform(low: float, high: float) -> float:
+        return low + (high - low) * torch.rand(1, generator=generator).item()
+
+    for index in range(luma.shape[0]):
+        if torch.rand(1, generator=generator).item() >= share:
+            continue
+        tone = (luma[index] + 1.0) / 2.0                                       # [0, 1]
+        tone = tone.clamp(0, 1).pow(math.exp(uniform(math.log(0.7), math.log(1.4))))   # tone curve
+        black, white = uniform(0.0, 0.15), uniform(0.85, 1.0)                  # faded print
+        tone = black + (white - black) * tone
+        if torch.rand(1, generator=generator).item() < 0.3:                    # soft focus / scan blur
+            sigma = uniform(0.5, 1.5)
+            radius = max(1, math.ceil(2 * sigma))
+            taps = torch.arange(-radius, radius + 1, dtype=tone.dtype, device=tone.device)
+            kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+            kernel = kernel / kernel.sum()
+            padded = torch.nn.functional.pad(tone[None], (radius, radius, radius, radius), mode="replicate")
+            tone = torch.nn.functional.conv2d(padded, kernel.view(1, 1, 1, -1))
+            tone = torch.nn.functional.conv2d(tone, kernel.view(1, 1, -1, 1))[0]
+        if torch.rand(1, generator=generator).item() < 0.3:                    # film grain
+            noise = torch.randn(tone.shape, generator=generator, dtype=tone.dtype).to(tone.device)
+            tone = tone + uniform(0.005, 0.03) * noise
+        out[index] = tone.clamp(0, 1) * 2.0 - 1.0
+    return out
+
+
 def resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area interpolation when shrinking (no aliasing), bilinear when enlarging."""
     shrinking = width * height < rgb.shape[0] * rgb.shape[1]

@@ -31,7 +31,7 @@ from colorgan import ab_bins, distributed
 from colorgan.checkpoints import LOG_NAME, atomic_write_text, checkpoint_dir, save_checkpoint
 from colorgan.color import AB_SCALE, get_space
 from colorgan.config import Recipe
-from colorgan.data import PhotoDataset, center_square, cut_mix, people_photos, photo_files, split_files
+from colorgan.data import PhotoDataset, age_luma, center_square, cut_mix, people_photos, photo_files, split_files
 from colorgan.hints import sample_training_hints
 from colorgan.losses import GANLoss, discriminator_targets, l1_loss, regression_loss
 from colorgan.models import build_discriminator, build_generator, count_parameters
@@ -190,6 +190,8 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
                     batch = cut_mix(batch, cfg_d.cutmix)
                 rgb = batch.to(device, non_blocking=True).float().div_(255.0)
                 luma, chroma = space.encode(rgb)
+                if cfg_d.age:
+                    luma = age_luma(luma, cfg_d.age)
             luma = luma.contiguous(memory_format=memory_format)
             chroma = chroma.contiguous(memory_format=memory_format)
             hints = sample_training_hints(chroma) if use_hints else None

@@ -100,3 +100,26 @@ def test_cut_mix_share_is_checked():
     from colorgan.config import RecipeError, recipe_from_dict
     with pytest.raises(RecipeError, match="data.cutmix"):
         recipe_from_dict({"model": {"arch": "unet"}, "data": {"cutmix": 1.5}})
+
+
+def test_age_luma_changes_the_chosen_crops_only_and_stays_in_range():
+    from colorgan.data import age_luma
+    ramp = torch.linspace(-1, 1, 32).view(1, 1, 1, 32).expand(4, 1, 24, 32).contiguous()
+    aged = age_luma(ramp, 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(ramp[:, :, 0, 0], torch.full((4, 1), -1.0))          # input untouched
+    assert aged.shape == ramp.shape and aged.min() >= -1 and aged.max() <= 1
+    for crop in aged:                                                      # every crop re-toned
+        assert (crop - ramp[0]).abs().mean() > 0.01
+        columns = crop[0].mean(dim=0)
+        assert columns[-3:].mean() - columns[:3].mean() > 1.0               # still dark to light
+        assert (columns[1:] - columns[:-1]).mean() > 0                      # and in the same order
+    assert torch.equal(age_luma(ramp, 0.0), ramp)
+    many = torch.linspace(-1, 1, 16).view(1, 1, 1, 16).expand(200, 1, 4, 16).contiguous()
+    changed = (age_luma(many, 0.5, torch.Generator().manual_seed(1)) != many).flatten(1).any(dim=1)
+    assert 70 < int(changed.sum()) < 130                                   # about half the crops
+
+
+def test_age_share_is_checked():
+    from colorgan.config import RecipeError, recipe_from_dict
+    with pytest.raises(RecipeError, match="data.age"):
+        recipe_from_dict({"model": {"arch": "unet"}, "data": {"age": -0.1}})
