@@ -85,8 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=None, help="render size (default: each checkpoint's own)")
     p.add_argument("--max-side", type=int, default=512,
                    help="shrink photos to this long side first (default 512; 0: full size)")
-    p.add_argument("--out", default="docs", metavar="DIR",
-                   help="write DIR/results.md, DIR/results.json and DIR/compare.png (default docs; '' for none)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="write DIR/results.md, DIR/results.json and DIR/compare.png (default docs, none with "
+                        "--as-prints; '' for none)")
+    p.add_argument("--as-prints", action="store_true",
+                   help="give each gray input the tones of an old print (tone curve, faded blacks, blur, grain) "
+                        "and score the colours alone")
     p.add_argument("--figure-photos", type=int, default=4, metavar="N",
                    help="validation photos in compare.png (default 4; 0: no figure)")
     p.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON to FILE")
@@ -373,12 +377,18 @@ def cmd_evaluate(args) -> int:
         else:
             selected.append(hub.resolve(entries, arch, args.epoch))
     photos = load_references(args.data, args.max_side or None)
-    rows = evaluate(selected, photos, size=args.size, device=args.device, temperature=args.temperature)
+    rows = evaluate(selected, photos, size=args.size, device=args.device, temperature=args.temperature,
+                    as_prints=args.as_prints)
+    if args.out is None:   # the report in docs/ is of the plain photos; prints only where asked
+        args.out = "" if args.as_prints else "docs"
     faces = sum(len(p.faces) for p in photos)
-    print(f"{len(photos)} photos from {args.data}, {sum(p.people for p in photos)} with people, {faces} faces\n")
+    print(f"{len(photos)} photos from {args.data}, {sum(p.people for p in photos)} with people, {faces} faces"
+          + (", given old-print tones, colours scored on their own lightness" if args.as_prints else "") + "\n")
     print(markdown_table(rows))
     if args.json:
-        write_json(rows, args.json, args.data)
+        write_json(rows, args.json, args.data,
+                   about="inputs given old-print tones, colours scored on the photos' own lightness"
+                   if args.as_prints else None)
         print(f"\nwrote {args.json}")
     if args.out:
         from colorgan.report import compare_figure, write_report

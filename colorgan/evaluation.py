@@ -12,6 +12,10 @@ that show people, and the CIEDE2000 inside faces (each face counted once):
   then "people" means the photos it finds a face in.
 
 Every row also carries per-photo scores (``photos``), so a regression can be traced to a photo.
+
+``as_prints=True`` asks the question users bring: the gray input gets the tones of an old print
+(data.age_luma, seeded per photo), and the result's colours are scored on the photo's own
+lightness, so only the colour is judged, not the print's faded tones.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
-from colorgan.color import gray_rgb
-from colorgan.data import resize
+from colorgan.color import gray_rgb, lab_to_rgb, rgb_to_l, rgb_to_lab
+from colorgan.data import age_luma, resize
 from colorgan.faces import Box, box_pixels, detect_faces, read_faces
 from colorgan.hub import Entry, load_colorizer
 from colorgan.images import ImageLoadError, list_images, load_rgb
@@ -114,6 +119,21 @@ def score_photo(photo: EvalPhoto, result: np.ndarray) -> dict:
             "colorfulness_gt": colorfulness(reference), "faces": face_errors}
 
 
+def as_old_print(rgb: np.ndarray, seed: int) -> np.ndarray:
+    """The photo as a gray old print: its lightness through one draw of data.age_luma (uint8 RGB)."""
+    luma = torch.from_numpy(rgb_to_l(rgb) / 50.0 - 1.0)[None, None]
+    aged = age_luma(luma, 1.0, torch.Generator().manual_seed(seed))[0, 0].numpy()
+    lightness = (aged + 1.0) * 50.0
+    return lab_to_rgb(np.stack([lightness, np.zeros_like(lightness), np.zeros_like(lightness)], axis=2))
+
+
+def with_lightness_of(result: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``result``'s colours (a, b) on ``reference``'s lightness: scores the colour alone."""
+    lab = rgb_to_lab(result)
+    lab[:, :, 0] = rgb_to_l(reference)
+    return lab_to_rgb(lab)
+
+
 def _mean(values: list[float]) -> float:
     finite = [v for v in values if not (math.isnan(v) or math.isinf(v))]
     return float(np.mean(finite)) if finite else float("nan")
@@ -139,12 +159,16 @@ def summarise(name: str, epoch, source: str, scores: list[dict]) -> dict:
 
 
 def evaluate(entries: Sequence[Entry], photos: list[EvalPhoto], size: int | None = None, device: str = "auto",
-             progress: bool = True, temperature: float | None = None) -> list[dict]:
-    """One row per entry plus the gray baseline row (see :func:`summarise`)."""
+             progress: bool = True, temperature: float | None = None, as_prints: bool = False) -> list[dict]:
+    """One row per entry plus the gray baseline row (see :func:`summarise`); ``as_prints``: see the module."""
     rows = [summarise("gray", None, "baseline", [score_photo(p, gray_rgb(p.rgb)) for p in photos])]
+    inputs = [as_old_print(p.rgb, seed) if as_prints else p.rgb for seed, p in enumerate(photos)]
     for entry in tqdm(entries, desc="evaluating", disable=not progress):
         colorizer = load_colorizer(entry, device=device)
-        scores = [score_photo(p, colorizer.colorize(p.rgb, size=size, temperature=temperature)) for p in photos]
+        scores = []
+        for photo, given in zip(photos, inputs):
+            result = colorizer.colorize(given, size=size, temperature=temperature)
+            scores.append(score_photo(photo, with_lightness_of(result, photo.rgb) if as_prints else result))
         row = summarise(entry.arch, entry.epoch, entry.source, scores)
         row["render_size"] = size or colorizer.render_size
         if colorizer.predicts_distribution:

@@ -108,6 +108,26 @@ def test_evaluate_table_json_and_gray_row(trained_root, tmp_path, capsys):
     assert figure.shape[0] > 100 and figure.shape[1] > 3 * 100  # 2 rows; gray, unet, original
 
 
+def test_evaluate_as_prints_scores_colours_and_leaves_the_report_alone(trained_root, tmp_path, capsys,
+                                                                       monkeypatch):
+    root, photos = trained_root
+    monkeypatch.chdir(tmp_path)                    # where the default docs/ would be written
+    report = tmp_path / "prints.json"
+    assert main(["evaluate", "--data", str(photos / "val"), "--root", str(root), "--arch", "unet", "--epoch", "2",
+                 "--as-prints", "--json", str(report)]) == 0
+    assert "old-print tones" in capsys.readouterr().out
+    assert not (tmp_path / "docs").exists()
+    saved = json.loads(report.read_text())
+    assert "old-print" in json.dumps(saved)
+    plain = tmp_path / "plain.json"
+    assert main(["evaluate", "--data", str(photos / "val"), "--root", str(root), "--arch", "unet", "--epoch", "2",
+                 "--json", str(plain), "--out", ""]) == 0
+    gray_rows = [json.loads(path.read_text())["rows"][0] for path in (report, plain)]
+    assert gray_rows[0]["deltae2000"] == gray_rows[1]["deltae2000"]            # same floor
+    model_rows = [json.loads(path.read_text())["rows"][1] for path in (report, plain)]
+    assert model_rows[0]["deltae2000"] != model_rows[1]["deltae2000"]          # other inputs
+
+
 def test_data_pairs(trained_root, tmp_path, capsys):
     _, photos = trained_root
     assert main(["data", "pairs", str(photos / "train"), str(tmp_path / "pairs"), "--size", "32"]) == 0

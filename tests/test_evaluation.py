@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from colorgan.color import gray_rgb
-from colorgan.evaluation import (EvalPhoto, load_references, recommended_pick, score_photo, selection_score,
-                                 summarise)
+from colorgan.evaluation import (EvalPhoto, as_old_print, load_references, recommended_pick, score_photo,
+                                 selection_score, summarise, with_lightness_of)
 from colorgan.faces import detect_faces, read_faces
 from colorgan.report import figure_photos
 from tests.conftest import natural_photo
@@ -131,3 +132,17 @@ def test_the_report_adds_the_decoding_hints_and_hint_cost_sections_beside_it(tmp
     assert decoding.count("**chosen**") == 1
     hints = text.split("## Colour hints", 1)[1]
     assert "| 10 | 6.00 | -40.0% | 24.00 | 4.50 |" in hints and "| 0 | 10.00 |  | 20.00 |  |" in hints
+
+
+def test_an_old_print_is_gray_with_other_tones_and_colours_are_scored_on_the_true_lightness():
+    from colorgan.color import rgb_to_lab
+    photo = natural_photo(48, 64, seed=4)
+    printed = as_old_print(photo, seed=0)
+    assert printed.shape == photo.shape and printed.dtype == np.uint8
+    assert np.abs(rgb_to_lab(printed)[:, :, 1:]).max() < 1.5                 # no colour
+    assert np.abs(printed.astype(int) - gray_rgb(photo).astype(int)).mean() > 2   # not the plain gray
+    assert np.array_equal(printed, as_old_print(photo, seed=0))               # seeded: same every run
+    # The true photo on the print's lightness scores (almost) perfectly; the print itself does not.
+    rescored = with_lightness_of(printed, photo)
+    assert np.abs(rgb_to_lab(rescored)[:, :, 0] - rgb_to_lab(gray_rgb(photo))[:, :, 0]).max() < 1.0
+    assert score_photo(EvalPhoto(Path("p.png"), photo), with_lightness_of(photo, photo))["deltae2000"] < 0.5
