@@ -128,6 +128,29 @@ def test_regression_only_and_other_gan_modes(photo_folder, tmp_path):
         assert (run / "epoch-002" / "model.safetensors").is_file()
 
 
+def test_collage_and_old_print_augmentations_reach_the_model(photo_folder, tmp_path, monkeypatch):
+    import colorgan.trainer as trainer_module
+    seen = {"aged": 0, "mixed": 0}
+    real_age, real_mix = trainer_module.age_luma, trainer_module.cut_mix
+
+    def counting_age(luma, share):
+        seen["aged"] += 1
+        assert share == 0.5 and luma.min() >= -1 and luma.max() <= 1 and luma.shape[1] == 1
+        return real_age(luma, share)
+
+    def counting_mix(batch, share):
+        seen["mixed"] += 1
+        assert batch.dtype == torch.uint8
+        return real_mix(batch, share)
+
+    monkeypatch.setattr(trainer_module, "age_luma", counting_age)
+    monkeypatch.setattr(trainer_module, "cut_mix", counting_mix)
+    run = train(recipe_for(photo_folder, tmp_path / "runs", "train.epochs=1", "train.max_steps_per_epoch=2",
+                           "data.age=0.5", "data.cutmix=0.5"), progress=False)
+    assert seen == {"aged": 2, "mixed": 2}, "once per training batch each"
+    assert (run / "epoch-001" / "model.safetensors").is_file()
+
+
 @pytest.mark.parametrize("override, message", [
     ("train.epochs=zero", "integer"),
     ("train.nope=1", "unknown key"),
