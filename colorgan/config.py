@@ -42,6 +42,7 @@ class DataConfig:
     people_weight: int = 1                  # photos with people get this many times the crops
     cutmix: float = 0.0                     # share of crops that get a rectangle of another crop pasted in
     age: float = 0.0                        # share of crops whose gray input gets an old print's tones (data.age_luma)
+    face_crops: float = 0.0                 # share of crops of photos with face boxes (faces.json) centred on a face
     num_workers: int = -1                   # -1: 0 on CPU, up to 8 on CUDA
 
 
@@ -252,6 +253,9 @@ def _validate(recipe: Recipe) -> None:
         (d.people_weight >= 1, "data.people_weight must be at least 1"),
         (0 <= d.cutmix <= 1, "data.cutmix must be a share of the crops, from 0 to 1"),
         (0 <= d.age <= 1, "data.age must be a share of the crops, from 0 to 1"),
+        (0 <= d.face_crops <= 1, "data.face_crops must be a share of the crops, from 0 to 1"),
+        (not d.face_crops or d.manifest, ("data.face_crops needs data.manifest: the face boxes are read from "
+                                          "faces.json beside it (python train/fetch_photos.py writes both)")),
         (t.lambda_class > 0, "train.lambda_class must be positive"),
         (t.tune_encoder_blocks >= 0, "train.tune_encoder_blocks must be >= 0"),
         (t.tune_from_epoch >= 1, "train.tune_from_epoch must be at least 1"),

@@ -32,6 +32,7 @@ from colorgan.checkpoints import LOG_NAME, atomic_write_text, checkpoint_dir, sa
 from colorgan.color import AB_SCALE, get_space
 from colorgan.config import Recipe
 from colorgan.data import PhotoDataset, age_luma, center_square, cut_mix, people_photos, photo_files, split_files
+from colorgan.faces import read_faces
 from colorgan.hints import sample_training_hints
 from colorgan.losses import GANLoss, discriminator_targets, l1_loss, regression_loss
 from colorgan.models import build_discriminator, build_generator, count_parameters
@@ -90,9 +91,15 @@ def _train(recipe: Recipe, device: torch.device, dist_info, progress: bool) -> P
     if cfg_d.manifest and cfg_d.people_weight > 1:   # people are scarce and what users restore: oversample them
         people = people_photos(cfg_d.manifest)
         repeats = [cfg_d.people_weight if path.resolve() in people else 1 for path in train_files]
+    face_options = {}
+    if cfg_d.face_crops:   # faces are where colorizers fail: give the few boxed ones crops of their own
+        boxes = read_faces(Path(cfg_d.manifest).parent / "faces.json")
+        face_options = {"faces": [boxes.get(path.resolve(), []) for path in train_files], "face_share": cfg_d.face_crops}
+        if main:
+            print(f"face crops: {sum(map(bool, face_options['faces']))} training photos with face boxes")
     train_set = dataset_class(train_files, cfg_d.size, train=True, min_scale=cfg_d.min_scale, flip=cfg_d.flip,
                              crops_per_image=cfg_d.crops_per_image, paired=cfg_d.paired, progress=progress and main,
-                             repeats=repeats)
+                             repeats=repeats, **face_options)
     val_set = dataset_class(val_files, cfg_d.size, train=False, paired=cfg_d.paired) if val_files else None
     sampler = DistributedSampler(train_set, seed=cfg_t.seed, drop_last=True) if dist_info.enabled else None
     workers = cfg_d.num_workers if cfg_d.num_workers >= 0 else (min(8, torch.get_num_threads()) if cuda else 0)

@@ -123,3 +123,51 @@ def test_age_share_is_checked():
     from colorgan.config import RecipeError, recipe_from_dict
     with pytest.raises(RecipeError, match="data.age"):
         recipe_from_dict({"model": {"arch": "unet"}, "data": {"age": -0.1}})
+
+
+def _photo_with_red_face(height=300, width=400, box=(0.55, 0.2, 0.7, 0.4)):
+    rgb = np.full((height, width, 3), 90, np.uint8)
+    rgb[int(box[1] * height):int(box[3] * height), int(box[0] * width):int(box[2] * width)] = (230, 20, 20)
+    return rgb, box
+
+
+def test_face_crop_holds_the_face_at_a_fifth_to_a_half_of_its_side():
+    from colorgan.data import face_crop
+    rgb, box = _photo_with_red_face()
+    shares = []                                         # the face is 60 x 60 px: crops of 120-300 px around it
+    for seed in range(40):
+        crop = face_crop(rgb, box, 64, torch.Generator().manual_seed(seed))
+        assert crop.shape == (64, 64, 3)
+        red = (crop[..., 0] > 150) & (crop[..., 1] < 80)
+        assert red.any(), f"seed {seed}: the face is outside the crop"
+        shares.append(red.any(axis=1).sum() / 64)       # the face's share of the crop side (a cut face shows less)
+    assert 0.09 <= min(shares) and max(shares) <= 0.53
+    assert min(shares) < 0.3 < max(shares), "crop sizes vary"
+    # a face bigger than half the photo: the crop is the whole short side, still holding the face
+    crop = face_crop(rgb, (0.1, 0.0, 0.9, 1.0), 32, torch.Generator().manual_seed(0))
+    assert crop.shape == (32, 32, 3)
+
+
+def test_face_share_picks_face_crops_for_photos_with_faces_only(tmp_path):
+    from colorgan.images import save_png
+    rgb, box = _photo_with_red_face()
+    save_png(rgb, tmp_path / "face.png")
+    save_png(np.full((300, 400, 3), 90, np.uint8), tmp_path / "plain.png")
+    files = [tmp_path / "face.png", tmp_path / "plain.png"]
+    torch.manual_seed(0)
+    always = PhotoDataset(files, 48, train=True, min_scale=0.05, faces=[[box], []], face_share=1.0)
+    assert all(bool((always[0][0] > 150).any()) for _ in range(20)), "every crop of the face photo shows it"
+    assert not any(bool((always[1][0] > 150).any()) for _ in range(5))
+    never = PhotoDataset(files, 48, train=True, min_scale=0.05, faces=[[box], []], face_share=0.0)
+    random_hits = sum(bool((never[0][0] > 150).any()) for _ in range(40))
+    assert random_hits < 40, "small random crops miss the face sometimes"
+    with pytest.raises(ValueError, match="face lists"):
+        PhotoDataset(files, 48, train=True, faces=[[box]])
+
+
+def test_face_crops_are_checked():
+    from colorgan.config import RecipeError, recipe_from_dict
+    with pytest.raises(RecipeError, match="data.face_crops must be a share"):
+        recipe_from_dict({"model": {"arch": "unet"}, "data": {"face_crops": 2}})
+    with pytest.raises(RecipeError, match="faces.json beside it"):
+        recipe_from_dict({"model": {"arch": "unet"}, "data": {"face_crops": 0.5}})

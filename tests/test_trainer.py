@@ -151,6 +151,27 @@ def test_collage_and_old_print_augmentations_reach_the_model(photo_folder, tmp_p
     assert (run / "epoch-001" / "model.safetensors").is_file()
 
 
+def test_face_crops_use_the_boxes_beside_the_manifest(photo_folder, tmp_path, monkeypatch):
+    import json
+
+    import colorgan.data as data_module
+    cropped = []
+    real_face_crop = data_module.face_crop
+
+    def counting_face_crop(rgb, box, size, generator=None):
+        cropped.append(tuple(box))
+        return real_face_crop(rgb, box, size, generator)
+
+    monkeypatch.setattr(data_module, "face_crop", counting_face_crop)
+    (photo_folder / "manifest.csv").write_text("file,split,people\ntrain/p0.jpg,train,1\n")
+    (photo_folder / "faces.json").write_text(json.dumps({"faces": {"train/p0.jpg": [[0.2, 0.2, 0.5, 0.6]]}}))
+    run = train(recipe_for(photo_folder, tmp_path / "runs", "train.epochs=1", "train.max_steps_per_epoch=3",
+                           f"data.manifest={photo_folder / 'manifest.csv'}", "data.face_crops=1",
+                           "data.crops_per_image=4"), progress=False)
+    assert cropped and set(cropped) == {(0.2, 0.2, 0.5, 0.6)}, "the boxed photo's crops, and only its box"
+    assert (run / "epoch-001" / "model.safetensors").is_file()
+
+
 @pytest.mark.parametrize("override, message", [
     ("train.epochs=zero", "integer"),
     ("train.nope=1", "unknown key"),
